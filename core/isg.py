@@ -1,0 +1,125 @@
+"""The Interface Signature Graph: nodes, typed edges and the indexes queries need.
+
+Edges are kept per (source, target, kind, file, line): several edges of different kinds between
+the same pair coexist, and the same reference seen twice is stored once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pt_tui.core.lang.base import FileFacts
+from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    language: str
+    module_id: str
+    lines: int
+    syntax_errors: int
+
+
+class ISG:
+    """Nodes by id, edges by source and by target, and name indexes."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.files: dict[str, FileInfo] = {}
+        self.generation = 0
+        self._out: dict[str, list[Edge]] = {}
+        self._in: dict[str, list[Edge]] = {}
+        self._edge_keys: set[tuple[str, str, str, str, int]] = set()
+        self._by_name: dict[str, list[str]] = {}
+        self._by_qualname: dict[str, list[str]] = {}
+        self._by_file: dict[str, list[str]] = {}
+        self._edge_count = 0
+
+    # -- building -------------------------------------------------------------------------------
+
+    def add_file(self, facts: FileFacts) -> None:
+        """Add a file's nodes and local edges. Nodes whose id already exists are kept once."""
+        module_id = ""
+        ids = self._by_file.setdefault(facts.path, [])
+        for node in facts.nodes:
+            if node.id in self.nodes:
+                continue
+            self.nodes[node.id] = node
+            ids.append(node.id)
+            self._by_name.setdefault(node.name, []).append(node.id)
+            self._by_qualname.setdefault(node.qualname, []).append(node.id)
+            if node.kind is NodeKind.MODULE and not module_id:
+                module_id = node.id
+        self.files[facts.path] = FileInfo(
+            facts.path, facts.language, module_id, facts.lines, facts.syntax_errors
+        )
+        self.add_edges(facts.edges)
+
+    def add_edges(self, edges: Iterable[Edge]) -> int:
+        """Add edges whose both ends are known nodes; returns how many were new."""
+        added = 0
+        nodes = self.nodes
+        for edge in edges:
+            key = edge.key
+            if key in self._edge_keys or edge.src not in nodes or edge.dst not in nodes:
+                continue
+            self._edge_keys.add(key)
+            self._out.setdefault(edge.src, []).append(edge)
+            self._in.setdefault(edge.dst, []).append(edge)
+            added += 1
+        self._edge_count += added
+        return added
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def node_count(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def edge_count(self) -> int:
+        return self._edge_count
+
+    def node(self, node_id: str) -> Node | None:
+        return self.nodes.get(node_id)
+
+    def out_edges(self, node_id: str, kind: EdgeKind | None = None) -> list[Edge]:
+        edges = self._out.get(node_id, [])
+        return edges if kind is None else [e for e in edges if e.kind is kind]
+
+    def in_edges(self, node_id: str, kind: EdgeKind | None = None) -> list[Edge]:
+        edges = self._in.get(node_id, [])
+        return edges if kind is None else [e for e in edges if e.kind is kind]
+
+    def edges(self) -> Iterator[Edge]:
+        for edges in self._out.values():
+            yield from edges
+
+    def by_name(self, name: str) -> list[Node]:
+        return [self.nodes[i] for i in self._by_name.get(name, ())]
+
+    def by_qualname(self, qualname: str) -> list[Node]:
+        return [self.nodes[i] for i in self._by_qualname.get(qualname, ())]
+
+    def in_file(self, path: str) -> list[Node]:
+        return [self.nodes[i] for i in self._by_file.get(path, ())]
+
+    def names(self) -> Iterable[str]:
+        return self._by_name.keys()
+
+    def children(self, node_id: str) -> list[Node]:
+        return [self.nodes[e.dst] for e in self.out_edges(node_id, EdgeKind.CONTAINS)]
+
+    def kind_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for node in self.nodes.values():
+            counts[node.kind] = counts.get(node.kind, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def edge_kind_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for edge in self.edges():
+            counts[edge.kind] = counts.get(edge.kind, 0) + 1
+        return dict(sorted(counts.items()))

@@ -1,0 +1,3 @@
+from pt_tui.app.cli import main
+
+main()

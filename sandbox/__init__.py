@@ -1,0 +1,1 @@
+"""Plugin API, tiers, budgets and registries (built in the plugins and registries issues)."""

@@ -1,0 +1,1 @@
+"""Textual themes (dark, light, high contrast, monochrome), built in the dashboard issue."""
