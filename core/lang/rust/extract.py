@@ -1,0 +1,579 @@
+"""Extract one Rust file: its item nodes, CONTAINS edges and the unresolved facts of its payload.
+
+One query finds every item and every reference; a single sweep in document order keeps a stack of
+the open items (by byte range), so each capture knows its container, scope, owner (``impl`` /
+``trait``), type parameters and the local variables bound before it. Only item headers, types
+and receivers are read in Python (small subtrees).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import msgspec
+from tree_sitter import Node as TSNode
+from tree_sitter import Parser, Query, QueryCursor, Range, Tree
+
+from pt_tui.core.lang.base import ExtractContext, FileFacts, query_source
+from pt_tui.core.lang.rust import facts as F
+from pt_tui.core.lang.rust import syntax as S
+from pt_tui.core.lang.rust.crates import module_path
+from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind, Visibility, node_id
+
+LANGUAGE_NAME = "rust"
+
+
+@cache
+def _query() -> Query:
+    return Query(
+        S.tree_sitter_rust_language(), query_source(__package__ or "pt_tui.core.lang.rust", "rust.scm")
+    )
+
+
+@cache
+def _parser() -> Parser:
+    return Parser(S.tree_sitter_rust_language())
+
+
+@cache
+def _range_parser() -> Parser:
+    """A second parser, for ``included_ranges`` (the first one always parses whole files)."""
+    return Parser(S.tree_sitter_rust_language())
+
+
+def parse(source: bytes) -> Tree:
+    return _parser().parse(source)
+
+
+class _Frame:
+    """An open item during the sweep."""
+
+    __slots__ = ("bindings", "body", "end", "generics", "index", "owner", "prefix", "role", "vis")
+
+    def __init__(
+        self,
+        end: int,
+        index: int,
+        role: str,
+        prefix: str,
+        body: int,
+        owner: int,
+        generics: S.Generics,
+        bindings: list[tuple[int, str, F.TExpr | None]] | None = None,
+        vis: Visibility | None = None,
+    ) -> None:
+        self.end = end
+        self.index = index  # node index of the item
+        self.role = role  # module | fn | impl | trait | value
+        self.prefix = prefix  # qualified-name prefix of the items inside
+        self.body = body  # node index references inside are made from (module, fn, const, static)
+        self.owner = owner  # node index of the impl / trait that ``Self`` means, or -1
+        self.generics = generics
+        self.bindings = bindings  # a fn's local variables: (visible from byte, name, type)
+        self.vis = vis  # visibility of the items of a trait / trait impl (None: their own)
+
+
+_Handler = Callable[[TSNode, _Frame], "_Frame | None"]
+
+
+def extract_file(path: str, source: bytes, ctx: ExtractContext) -> FileFacts:
+    """The facts of one file; what parsed is extracted even when the file has syntax errors."""
+    mp = module_path(path, ctx)
+    tree = parse(source)
+    return _Extraction(path, source, mp.module, mp.crate_root).run(tree)
+
+
+class _Extraction:
+    def __init__(self, path: str, source: bytes, module: str, crate_root: str) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        self.nodes: list[Node] = []
+        self.edges: list[Edge] = []
+        self.payload = F.Payload(crate_root)
+        self.seen: dict[tuple[NodeKind, str], int] = {}
+        self.trait_vis: dict[str, Visibility] = {}
+
+    # -- driver -------------------------------------------------------------------------------
+
+    def run(self, tree: Tree) -> FileFacts:
+        root = tree.root_node
+        lines = self.source.count(b"\n") + (0 if self.source.endswith(b"\n") or not self.source else 1)
+        name = self.module.rsplit("::", 1)[-1]
+        head = [c for c in (root.child(i) for i in range(min(root.child_count, 64))) if c is not None]
+        self._add(NodeKind.MODULE, name, self.module, root, None, Visibility.PUBLIC, S.inner_doc(head), "")
+        self.nodes[0] = msgspec.structs.replace(self.nodes[0], line=1, end_line=max(lines, 1))
+        frames = [_Frame(root.end_byte + 1, 0, "module", self.module, 0, -1, {})]
+        ordered = _captures(root)
+        found = ordered
+        for _ in range(_MACRO_DEPTH):  # what macro invocations hold, nested a few deep
+            items, exprs = _macro_bodies(found)
+            found = _captures(_parse_ranges(self.source, items).root_node) if items else []
+            if exprs:
+                inner = _captures(_parse_ranges(self.source, exprs).root_node)
+                found.extend(c for c in inner if c[2] in _EXPRESSION_TAGS)
+            if not found:
+                break
+            ordered.extend(found)
+        ordered.sort(key=lambda c: (c[0], c[1]))
+        handlers = self._handlers()
+        for start, _, tag, ts_node in ordered:
+            while frames[-1].end <= start:
+                frames.pop()
+            frame = handlers[tag](ts_node, frames[-1])
+            if frame is not None:
+                frames.append(frame)
+        return FileFacts(
+            path=self.path,
+            language=LANGUAGE_NAME,
+            module=self.module,
+            nodes=self.nodes,
+            edges=self.edges,
+            payload=F.encode(self.payload),
+            lines=lines,
+            syntax_errors=S.count_errors(root) if root.has_error else 0,
+        )
+
+    def _handlers(self) -> dict[str, _Handler]:
+        return {
+            "fn": self._fn,
+            "struct": self._struct,
+            "enum": self._enum,
+            "trait": self._trait,
+            "impl": self._impl,
+            "alias": self._alias,
+            "value": self._value,
+            "macro": self._macro,
+            "mod": self._mod,
+            "use": self._use,
+            "extern": self._extern,
+            "call": self._call,
+            "invoke": self._invoke,
+            "literal": self._literal,
+            "let": self._let,
+        }
+
+    # -- nodes --------------------------------------------------------------------------------
+
+    def _add(
+        self,
+        kind: NodeKind,
+        name: str,
+        base: str,
+        ts_node: TSNode,
+        parent: _Frame | None,
+        vis: Visibility,
+        doc: str | None = None,
+        signature: str | None = None,
+    ) -> int:
+        """Add a node (``#2``, ``#3`` on repeated qualified names) and its CONTAINS edge."""
+        key = (kind, base)
+        count = self.seen.get(key, 0) + 1
+        self.seen[key] = count
+        qualname = base if count == 1 else f"{base}#{count}"
+        parent_id = self.nodes[parent.index].id if parent is not None else ""
+        line = ts_node.start_point[0] + 1
+        node = Node(
+            id=node_id(LANGUAGE_NAME, kind, qualname),
+            kind=kind,
+            name=name,
+            qualname=qualname,
+            language=LANGUAGE_NAME,
+            file=self.path,
+            line=line,
+            end_line=ts_node.end_point[0] + 1,
+            signature=S.signature(ts_node, self.source) if signature is None else signature,
+            doc=S.outer_doc(ts_node) if doc is None else doc,
+            visibility=vis,
+            parent=parent_id,
+        )
+        self.nodes.append(node)
+        if parent_id:
+            self.edges.append(
+                Edge(src=parent_id, dst=node.id, kind=EdgeKind.CONTAINS, file=self.path, line=line)
+            )
+        return len(self.nodes) - 1
+
+    def _member_vis(self, ts_node: TSNode, frame: _Frame) -> Visibility:
+        """Trait items and trait impl items share the trait's visibility; others have their own."""
+        return frame.vis if frame.vis is not None else S.visibility(ts_node)
+
+    def _ref(
+        self,
+        kind: F.RefKind,
+        frame: _Frame,
+        line: int,
+        path: F.Path = (),
+        name: str = "",
+        recv: F.TExpr | None = None,
+    ) -> None:
+        """A reference made from inside ``frame`` (its fn, const, static or module)."""
+        self.payload.refs.append(F.Ref(kind, frame.body, frame.body, frame.owner, line, path, name, recv))
+
+    def _type_refs(self, type_node: TSNode | None, src: int, frame: _Frame, generics: S.Generics) -> None:
+        """A USES reference from ``src`` for every type path named in ``type_node``."""
+        if type_node is None:
+            return
+        found: list[tuple[F.Path, int]] = []
+        S.type_paths(type_node, found)
+        refs = self.payload.refs
+        for path, line in found:
+            if path[0] in generics or path[0] == "Self":
+                continue
+            refs.append(F.Ref(F.RefKind.TYPE, src, frame.body, frame.owner, line, path))
+
+    def _generics(self, item: TSNode, src: int, frame: _Frame) -> S.Generics:
+        """The type parameters in scope in an item; USES from its bounds and where clause."""
+        generics, bounds = S.generics(item, frame.generics)
+        for bound in bounds:
+            self._type_refs(bound, src, frame, generics)
+        return generics
+
+    # -- items --------------------------------------------------------------------------------
+
+    def _fn(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        name = S.text(name_node)
+        in_type = frame.role in ("impl", "trait")
+        kind = NodeKind.METHOD if in_type else NodeKind.FUNCTION
+        vis = self._member_vis(ts_node, frame) if in_type else S.visibility(ts_node)
+        base = f"{frame.prefix}::{name}"
+        index = self._add(kind, name, base, ts_node, frame, vis)
+        generics = self._generics(ts_node, index, frame)
+        bindings: list[tuple[int, str, F.TExpr | None]] = []
+        scoped = _Frame(ts_node.end_byte, index, "fn", base, index, frame.owner, generics, bindings)
+        params = ts_node.child_by_field_name("parameters")
+        if params is not None:
+            for param in params.named_children:
+                if param.type != "parameter":
+                    continue
+                ptype = param.child_by_field_name("type")
+                self._type_refs(ptype, index, scoped, generics)
+                pattern = param.child_by_field_name("pattern")
+                if pattern is not None and pattern.type == "identifier":
+                    bindings.append((-1, S.text(pattern), S.type_expr(ptype, generics)))
+        ret = ts_node.child_by_field_name("return_type")
+        if ret is not None:
+            self._type_refs(ret, index, scoped, generics)
+            texpr = S.type_expr(ret, generics)
+            if texpr is not None:
+                self.payload.fns.append(F.Fn(index, frame.body, frame.owner, texpr))
+        return scoped
+
+    def _struct(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        kind = NodeKind.UNION if ts_node.type == "union_item" else NodeKind.STRUCT
+        name = S.text(name_node)
+        index = self._add(kind, name, f"{frame.prefix}::{name}", ts_node, frame, S.visibility(ts_node))
+        generics = self._generics(ts_node, index, frame)
+        types = self._fields(ts_node.child_by_field_name("body"), index, frame, generics)
+        if types:
+            self.payload.fields.append(F.Fields(index, frame.body, types))
+        return None
+
+    def _fields(
+        self, body: TSNode | None, src: int, frame: _Frame, generics: S.Generics
+    ) -> dict[str, F.TExpr]:
+        """USES for each field type of a struct / union / variant body; the typed fields by name."""
+        types: dict[str, F.TExpr] = {}
+        if body is None:
+            return types
+        position = 0
+        for field in body.named_children:
+            if body.type == "field_declaration_list":
+                if field.type != "field_declaration":
+                    continue
+                ftype = field.child_by_field_name("type")
+                fname = field.child_by_field_name("name")
+                key = S.text(fname) if fname is not None else ""
+            elif field.type in ("visibility_modifier", "attribute_item", "line_comment", "block_comment"):
+                continue
+            else:
+                ftype, key = field, str(position)
+                position += 1
+            self._type_refs(ftype, src, frame, generics)
+            texpr = S.type_expr(ftype, generics)
+            if texpr is not None and key:
+                types[key] = texpr
+        return types
+
+    def _enum(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        name = S.text(name_node)
+        index = self._add(
+            NodeKind.ENUM, name, f"{frame.prefix}::{name}", ts_node, frame, S.visibility(ts_node)
+        )
+        generics = self._generics(ts_node, index, frame)
+        names: list[str] = []
+        body = ts_node.child_by_field_name("body")
+        for variant in body.named_children if body is not None else ():
+            if variant.type != "enum_variant":
+                continue
+            vname = variant.child_by_field_name("name")
+            if vname is not None:
+                names.append(S.text(vname))
+            self._fields(variant.child_by_field_name("body"), index, frame, generics)
+        self.payload.variants.append(F.Variants(index, tuple(names)))
+        return None
+
+    def _trait(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        name = S.text(name_node)
+        vis = S.visibility(ts_node)
+        self.trait_vis[name] = vis
+        base = f"{frame.prefix}::{name}"
+        index = self._add(NodeKind.TRAIT, name, base, ts_node, frame, vis)
+        generics = self._generics(ts_node, index, frame)
+        bounds = ts_node.child_by_field_name("bounds")
+        supers: list[F.TypeRef] = []
+        for bound in bounds.named_children if bounds is not None else ():
+            ref = S.type_ref(
+                bound.child_by_field_name("type") if bound.type == "higher_ranked_trait_bound" else bound
+            )
+            if ref is None:
+                continue
+            supers.append(ref)
+            self.payload.refs.append(
+                F.Ref(F.RefKind.SUPERTRAIT, index, frame.body, index, bound.start_point[0] + 1, ref.path)
+            )
+            if bound.type == "generic_type":
+                self._type_refs(bound.child_by_field_name("type_arguments"), index, frame, generics)
+        self.payload.traits.append(F.Trait(index, frame.body, tuple(supers)))
+        return _Frame(ts_node.end_byte, index, "trait", base, frame.body, index, generics, vis=vis)
+
+    def _impl(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        type_node = ts_node.child_by_field_name("type")
+        if type_node is None:
+            return None
+        trait_node = ts_node.child_by_field_name("trait")
+        label = S.type_label(type_node)
+        vis = Visibility.PUBLIC
+        if trait_node is not None:
+            trait_label = S.type_label(trait_node)
+            name = f"<impl {trait_label} for {label}>"
+            prefix = f"{frame.prefix}::<{label} as {trait_label}>"
+            vis = self.trait_vis.get(trait_label.rsplit("::", 1)[-1], Visibility.PUBLIC)
+        else:
+            name = f"<impl {label}>"
+            prefix = f"{frame.prefix}::{label}"
+        index = self._add(NodeKind.IMPL, name, f"{frame.prefix}::{name}", ts_node, frame, vis)
+        generics = self._generics(ts_node, index, frame)
+        self_ref = S.type_ref(type_node)
+        trait_ref = S.type_ref(trait_node)
+        blanket = (
+            self_ref is not None
+            and len(self_ref.path) == 1
+            and self_ref.path[0] in generics
+            and self_ref.path[0] not in frame.generics
+        )
+        bounds = generics[self_ref.path[0]] if blanket and self_ref is not None else ()
+        line = ts_node.start_point[0] + 1
+        self.payload.impls.append(F.Impl(index, frame.body, self_ref, trait_ref, blanket, line, bounds))
+        self._type_refs(type_node, index, frame, generics)
+        if trait_node is not None and trait_node.type == "generic_type":
+            self._type_refs(trait_node.child_by_field_name("type_arguments"), index, frame, generics)
+        member_vis = vis if trait_node is not None else None
+        return _Frame(ts_node.end_byte, index, "impl", prefix, frame.body, index, generics, vis=member_vis)
+
+    def _alias(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        name = S.text(name_node)
+        vis = self._member_vis(ts_node, frame)
+        index = self._add(NodeKind.TYPE_ALIAS, name, f"{frame.prefix}::{name}", ts_node, frame, vis)
+        generics = self._generics(ts_node, index, frame)
+        target = ts_node.child_by_field_name("type")
+        self._type_refs(target, index, frame, generics)
+        ref = S.type_ref(target)
+        if ref is not None and not (len(ref.path) == 1 and ref.path[0] in generics):
+            self.payload.aliases.append(F.Alias(index, frame.body, frame.owner, ref))
+        return None
+
+    def _value(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        kind = NodeKind.STATIC if ts_node.type == "static_item" else NodeKind.CONST
+        name = S.text(name_node)
+        vis = self._member_vis(ts_node, frame)
+        index = self._add(kind, name, f"{frame.prefix}::{name}", ts_node, frame, vis)
+        self._type_refs(ts_node.child_by_field_name("type"), index, frame, frame.generics)
+        return _Frame(
+            ts_node.end_byte, index, "value", f"{frame.prefix}::{name}", index, frame.owner, frame.generics
+        )
+
+    def _macro(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        name = S.text(name_node)
+        exported = S.has_attribute(ts_node, b"macro_export")
+        vis = Visibility.PUBLIC if exported else Visibility.CRATE
+        self._add(NodeKind.MACRO, name, f"{frame.prefix}::{name}", ts_node, frame, vis)
+        return None
+
+    def _mod(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        name = S.text(name_node)
+        body = ts_node.child_by_field_name("body")
+        macro_use = S.has_attribute(ts_node, b"macro_use")
+        if body is None:
+            self.payload.mods.append(F.ModDecl(frame.body, name, ts_node.start_point[0] + 1, macro_use))
+            return None
+        doc = S.outer_doc(ts_node) or S.inner_doc(body.named_children[:16])
+        base = f"{frame.prefix}::{name}"
+        index = self._add(NodeKind.MODULE, name, base, ts_node, frame, S.visibility(ts_node), doc)
+        if macro_use:
+            self.payload.macro_use.append(index)
+        return _Frame(ts_node.end_byte, index, "module", base, index, -1, {})
+
+    # -- imports ------------------------------------------------------------------------------
+
+    def _use(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        public = S.visibility(ts_node) is not Visibility.PRIVATE
+        line = ts_node.start_point[0] + 1
+        argument = ts_node.child_by_field_name("argument")
+        if argument is None:
+            return None
+        for path, alias in S.use_leaves(argument):
+            self.payload.uses.append(F.Use(frame.body, path, alias, public, line))
+        return None
+
+    def _extern(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        name_node = ts_node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        alias_node = ts_node.child_by_field_name("alias")
+        name = S.text(name_node)
+        alias = S.text(alias_node) if alias_node is not None else name
+        public = S.visibility(ts_node) is not Visibility.PRIVATE
+        path: F.Path = ("crate",) if name == "self" else ("::", name)
+        self.payload.uses.append(F.Use(frame.body, path, alias, public, ts_node.start_point[0] + 1))
+        return None
+
+    # -- references -----------------------------------------------------------------------------
+
+    def _call(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        fn = ts_node.child_by_field_name("function")
+        if fn is not None and fn.type == "generic_function":
+            fn = fn.child_by_field_name("function")
+        if fn is None:
+            return None
+        line = ts_node.start_point[0] + 1
+        if fn.type == "field_expression":
+            name = fn.child_by_field_name("field")
+            if name is None:
+                return None
+            recv = S.expr_type(fn.child_by_field_name("value"), _lookup(frame, ts_node.start_byte))
+            self._ref(F.RefKind.METHOD, frame, line, name=S.text(name), recv=recv)
+            return None
+        if fn.type not in ("identifier", "scoped_identifier"):
+            return None  # a closure, a field holding a fn, an index: nothing to resolve by name
+        path = S.path_of(fn)
+        if path is None:
+            return None
+        if fn.type == "identifier" and _is_local(frame, path[0], ts_node.start_byte):
+            return None  # calling a local closure
+        bounds = frame.generics.get(path[0])
+        if bounds is not None and len(path) == 2:  # ``T::new()``: the method of T's bound
+            if bounds:
+                self._ref(F.RefKind.METHOD, frame, line, name=path[1], recv=F.TBounds(bounds))
+            return None
+        self._ref(F.RefKind.CALL, frame, line, path)
+        return None
+
+    def _invoke(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        path = S.path_of(ts_node.child_by_field_name("macro"))
+        if path is not None:
+            self._ref(F.RefKind.MACRO, frame, ts_node.start_point[0] + 1, path)
+        return None
+
+    def _literal(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        path = S.path_of(ts_node.child_by_field_name("name"))
+        if path is not None and path[0] not in frame.generics:
+            self._ref(F.RefKind.LITERAL, frame, ts_node.start_point[0] + 1, path)
+        return None
+
+    def _let(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        ltype = ts_node.child_by_field_name("type")
+        self._type_refs(ltype, frame.body, frame, frame.generics)
+        pattern = ts_node.child_by_field_name("pattern")
+        if frame.bindings is None or pattern is None or pattern.type != "identifier":
+            return None
+        if ltype is not None:
+            texpr = S.type_expr(ltype, frame.generics)
+        else:
+            texpr = S.expr_type(ts_node.child_by_field_name("value"), _lookup(frame, ts_node.start_byte))
+        frame.bindings.append((ts_node.end_byte, S.text(pattern), texpr))
+        return None
+
+
+_Capture = tuple[int, int, str, TSNode]
+_MACRO_DEPTH = 3
+_ITEM_LISTS = frozenset({"source_file", "declaration_list"})
+#: What is kept from macro arguments read as expressions: references, not bindings or items.
+_EXPRESSION_TAGS = frozenset({"call", "invoke", "literal"})
+
+
+def _captures(root: TSNode) -> list[_Capture]:
+    """Every capture of the query, as (start, -end, tag, node): sorting puts containers first."""
+    captures = QueryCursor(_query()).captures(root)
+    return [(n.start_byte, -n.end_byte, tag, n) for tag, ns in captures.items() for n in ns]
+
+
+def _macro_bodies(captures: list[_Capture]) -> tuple[list[Range], list[Range]]:
+    """What macro invocations hold, to parse again: the inside of ``cfg_rt! { mod x; ... }`` (items,
+    where items stand) and whole argument lists like ``(parse(x), 2)`` (read as one expression)."""
+    items: list[Range] = []
+    exprs: list[Range] = []
+    for _, _, tag, node in captures:
+        if tag != "invoke" or not node.child_count:
+            continue
+        body = node.child(node.child_count - 1)
+        if body is None or body.type != "token_tree" or body.end_byte - body.start_byte <= 2:
+            continue
+        parent = node.parent
+        if parent is not None and parent.type == "expression_statement":
+            parent = parent.parent
+        (srow, scol), (erow, ecol) = body.start_point, body.end_point
+        if parent is not None and parent.type in _ITEM_LISTS and (body.text or b"")[:1] == b"{":
+            items.append(Range((srow, scol + 1), (erow, ecol - 1), body.start_byte + 1, body.end_byte - 1))
+        else:
+            exprs.append(Range((srow, scol), (erow, ecol), body.start_byte, body.end_byte))
+    return sorted(items, key=lambda r: r.start_byte), sorted(exprs, key=lambda r: r.start_byte)
+
+
+def _parse_ranges(source: bytes, ranges: list[Range]) -> Tree:
+    """Parse only ``ranges`` of the source (offsets and points stay those of the whole file)."""
+    parser = _range_parser()
+    parser.included_ranges = ranges
+    return parser.parse(source)
+
+
+def _lookup(frame: _Frame, at: int) -> S.Lookup:
+    """The type of a local variable of ``frame``'s fn as bound before byte ``at``."""
+    bindings = frame.bindings or []
+
+    def look(name: str) -> F.TExpr | None:
+        for visible, var, texpr in reversed(bindings):
+            if var == name and visible <= at:
+                return texpr
+        return None
+
+    return look
+
+
+def _is_local(frame: _Frame, name: str, at: int) -> bool:
+    return any(var == name and visible <= at for visible, var, _ in frame.bindings or ())
