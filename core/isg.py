@@ -6,8 +6,9 @@ the same pair coexist, and the same reference seen twice is stored once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from pt_tui.core.lang.base import FileFacts
 from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind
@@ -102,6 +103,14 @@ class ISG:
 
     def by_qualname(self, qualname: str) -> list[Node]:
         return [self.nodes[i] for i in self._by_qualname.get(qualname, ())]
+
+    def name_index(self) -> Mapping[str, Sequence[str]]:
+        """Read-only view of the index name -> node ids (for bulk lookups at C speed)."""
+        return MappingProxyType(self._by_name)
+
+    def qualname_index(self) -> Mapping[str, Sequence[str]]:
+        """Read-only view of the index qualified name -> node ids."""
+        return MappingProxyType(self._by_qualname)
 
     def in_file(self, path: str) -> list[Node]:
         return [self.nodes[i] for i in self._by_file.get(path, ())]
