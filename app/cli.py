@@ -25,7 +25,11 @@ PATH_ARG = click.Path(exists=False, file_okay=False, path_type=Path)
 
 
 def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        # piped or redirected: never fold a qualified name across lines (tables size to content)
+        console = Console(highlight=False, width=1000)
+    return console
 
 
 def _stderr() -> Console:
@@ -208,7 +212,8 @@ def demo(path: Path | None) -> None:
     """
     from pt_tui.app.demo import run_demo
 
-    run_demo(_stdout(), path)
+    # a narrative for a person: wrap to the terminal (80 columns when piped), unlike data output
+    run_demo(Console(highlight=False), path)
 
 
 def _print_json(data: object) -> None:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from pt_tui.core.engine import Engine
-    from pt_tui.core.query import QueryResult
+    from pt_tui.core.query import QueryResult, ResultRow
 
 
 def report_as_dict(engine: Engine) -> dict[str, Any]:
@@ -73,38 +73,63 @@ def render_result(console: Console, result: QueryResult) -> None:
         else:
             console.print(result.text, markup=False, highlight=False)
     if result.rows:
-        table = Table(header_style="bold", box=None, pad_edge=False)
-        has_group = any(row.group is not None for row in result.rows)
-        has_distance = any(row.distance is not None for row in result.rows)
-        has_via = any(row.via for row in result.rows)
-        has_detail = any(row.detail for row in result.rows)
-        if has_group:
-            table.add_column("cycle", justify="right")
-        if has_distance:
-            table.add_column("dist", justify="right")
-        table.add_column("entity", overflow="fold")
-        table.add_column("kind")
-        table.add_column("location", overflow="fold")
-        if has_via:
-            table.add_column("via")
-        if has_detail:
-            table.add_column("detail", overflow="fold")
-        for row in result.rows:
-            cells: list[str] = []
-            if has_group:
-                cells.append("" if row.group is None else str(row.group))
-            if has_distance:
-                cells.append("" if row.distance is None else str(row.distance))
-            cells += [row.node.qualname, str(row.node.kind), f"{row.node.file}:{row.node.line}"]
-            if has_via:
-                cells.append(row.via)
-            if has_detail:
-                cells.append(row.detail)
-            table.add_row(*cells)
-        console.print(table)
+        console.print(_rows_table(result))
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     n = len(result.rows)
     count = f"{n} result{'s' if n != 1 else ''}" if (result.rows or not result.text) else ""
     timing = f"{result.elapsed_us:,.0f} µs"
     console.print(f"[dim]{result.verb}: {count + ', ' if count else ''}{timing}[/]")
+
+
+def _short_detail(row: ResultRow) -> str:
+    """The detail without what the location column already says (the entity's own file)."""
+    location = f"{row.node.file}:{row.node.line}"
+    if row.detail == location:
+        return ""
+    prefix = f"{row.node.file}:"
+    parts = [
+        p[len(prefix) :] if p.startswith(prefix) and p[len(prefix) :].isdigit() else p
+        for p in row.detail.split(", ")
+    ]
+    if all(p.isdigit() for p in parts):
+        return ("line " if len(parts) == 1 else "lines ") + ", ".join(parts)
+    return ", ".join(parts)
+
+
+def _rows_table(result: QueryResult) -> Table:
+    rows = result.rows
+    details = [_short_detail(row) for row in rows]
+    has_group = any(row.group is not None for row in rows)
+    has_distance = any(row.distance is not None for row in rows)
+    has_via = len({row.via for row in rows}) > 1
+    has_detail = any(details)
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    if has_group:
+        table.add_column("cycle", justify="right")
+    if has_distance:
+        table.add_column("dist", justify="right")
+    table.add_column("entity", overflow="fold", ratio=3)
+    table.add_column("kind")
+    table.add_column("location", overflow="fold", ratio=2)
+    if has_via:
+        table.add_column("via")
+    if has_detail:
+        table.add_column("detail", overflow="fold", ratio=2)
+    for row, detail in zip(rows, details, strict=True):
+        cells: list[str] = []
+        if has_group:
+            cells.append("" if row.group is None else str(row.group))
+        if has_distance:
+            cells.append("" if row.distance is None else str(row.distance))
+        cells += [row.node.qualname, str(row.node.kind), f"{row.node.file}:{row.node.line}"]
+        if has_via:
+            cells.append(row.via)
+        if has_detail:
+            cells.append(detail)
+        table.add_row(*cells)
+    via = {row.via for row in rows}
+    if len(via) == 1 and (only := via.pop()):
+        table.caption = f"via {only}"
+        table.caption_justify = "left"
+    return table
