@@ -42,12 +42,14 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     sys.exit(code)
 
 
-def load_engine(path: Path, *, workers: int | None = None, follow_symlinks: bool = False) -> Engine:
+def load_engine(
+    path: Path, *, workers: int | None = None, follow_symlinks: bool = False, exclude: tuple[str, ...] = ()
+) -> Engine:
     """Index ``path``, with a progress bar on an interactive stderr for long ingests."""
     from pt_tui.app.progress import IngestProgress
     from pt_tui.core.engine import Engine, EngineError
 
-    engine = Engine(path, workers=workers, follow_symlinks=follow_symlinks)
+    engine = Engine(path, workers=workers, follow_symlinks=follow_symlinks, exclude=exclude)
     try:
         with IngestProgress(_stderr()) as progress:
             engine.index(progress=progress.update)
@@ -80,18 +82,24 @@ def main(ctx: click.Context) -> None:
     "--workers", type=click.IntRange(1, 64), default=None, help="Extraction processes (default: auto)."
 )
 @click.option("--follow-symlinks", is_flag=True, help="Follow directory symlinks (loops are detected).")
+@click.option(
+    "--exclude", multiple=True, metavar="PATTERN", help="Skip paths matching a .gitignore-style pattern."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the ingest report as JSON.")
-def index(path: Path, workers: int | None, follow_symlinks: bool, as_json: bool) -> None:
+def index(
+    path: Path, workers: int | None, follow_symlinks: bool, exclude: tuple[str, ...], as_json: bool
+) -> None:
     """Build the graph of PATH and report what was indexed and skipped.
 
     \b
     Examples:
       pt-tui index .
       pt-tui index ~/src/project --workers 2 --json
+      pt-tui index /usr/lib/python3.11 --exclude site-packages/
     """
     from pt_tui.app.render import render_report, report_as_dict
 
-    engine = load_engine(path, workers=workers, follow_symlinks=follow_symlinks)
+    engine = load_engine(path, workers=workers, follow_symlinks=follow_symlinks, exclude=exclude)
     if as_json:
         _print_json(report_as_dict(engine))
     else:

@@ -62,12 +62,16 @@ def pct(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def parse_only(root: Path) -> tuple[float, int, int]:
+#: The standard library without third-party packages installed into it.
+EXCLUDES = {"stdlib": ("site-packages/", "dist-packages/")}
+
+
+def parse_only(root: Path, exclude: tuple[str, ...]) -> tuple[float, int, int]:
     """Seconds to read and parse every indexable file once, in this process; files, lines."""
     from pt_tui.core.ingest.pipeline import MAX_FILE_BYTES, discover
     from pt_tui.core.lang import language_for
 
-    files = discover(root)
+    files = discover(root, exclude=exclude)
     sources = []
     for f in files:
         data = f.path.read_bytes()
@@ -86,10 +90,10 @@ def parse_only(root: Path) -> tuple[float, int, int]:
     return elapsed, len(sources), sum(d.count(b"\n") for _, d in sources)
 
 
-def ingest(root: Path, workers: int | None) -> tuple[float, Any]:
+def ingest(root: Path, workers: int | None, exclude: tuple[str, ...]) -> tuple[float, Any]:
     from pt_tui.core.engine import Engine
 
-    engine = Engine(root, workers=workers)
+    engine = Engine(root, workers=workers, exclude=exclude)
     started = time.perf_counter()
     engine.index()
     return time.perf_counter() - started, engine
@@ -169,14 +173,15 @@ def run_corpus(name: str, root: Path, samples: int) -> dict[str, Any]:
     import pt_tui.core.query  # noqa: F401  (import cost is not graph memory)
 
     result: dict[str, Any] = {"corpus": name, "root": str(root)}
-    parse_s, files, lines = parse_only(root)
+    exclude = EXCLUDES.get(name, ())
+    parse_s, files, lines = parse_only(root, exclude)
     result.update(files=files, lines=lines, parse_only_s=parse_s)
     # single process first (apples to apples with parse-only), then the default worker count
-    single_s, single = ingest(root, workers=1)
+    single_s, single = ingest(root, 1, exclude)
     del single
     gc.collect()
     base_rss = rss_bytes()
-    ingest_s, engine = ingest(root, workers=None)
+    ingest_s, engine = ingest(root, None, exclude)
     gc.collect()
     retained = rss_bytes() - base_rss
     isg = engine.isg

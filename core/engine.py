@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pt_tui.core.ingest.pipeline import (
@@ -44,9 +44,15 @@ class Engine:
     """Indexes one root and answers queries about it."""
 
     def __init__(
-        self, root: str | Path, *, follow_symlinks: bool = False, workers: int | None = None
+        self,
+        root: str | Path,
+        *,
+        follow_symlinks: bool = False,
+        workers: int | None = None,
+        exclude: Sequence[str] = (),
     ) -> None:
         self.root = Path(root).resolve()
+        self.exclude = tuple(exclude)
         self.follow_symlinks = follow_symlinks
         self.workers = workers
         self.isg = ISG()
@@ -63,7 +69,7 @@ class Engine:
         preload_languages()
         report = IngestReport()
         stats = WalkStats()
-        files = discover(self.root, stats, self.follow_symlinks)
+        files = discover(self.root, stats, self.follow_symlinks, self.exclude)
         report.ignored = stats.ignored
         report.symlinks_skipped = stats.symlinks_skipped
         report.skipped_unreadable += stats.unreadable

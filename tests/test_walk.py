@@ -79,3 +79,8 @@ def test_order_is_stable(tmp_path: Path) -> None:
     _write(tmp_path, {name: "" for name in ["z.py", "b/c.py", "a/d.py", "a/b/e.py", "m.rs"]})
     # a folder's files by name, then its subfolders by name, depth first
     assert _files(tmp_path) == ["m.rs", "z.py", "a/d.py", "a/b/e.py", "b/c.py"]
+
+
+def test_exclude_patterns(tmp_path: Path) -> None:
+    _write(tmp_path, {"a.py": "", "site-packages/x.py": "", "lib/site-packages/y.py": "", "lib/z.py": ""})
+    assert _files(tmp_path, exclude=["site-packages/"]) == ["a.py", "lib/z.py"]

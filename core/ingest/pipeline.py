@@ -53,11 +53,20 @@ class SkippedFile:
     detail: str = ""
 
 
-def discover(root: Path, stats: WalkStats | None = None, follow_symlinks: bool = False) -> list[FoundFile]:
-    """The indexable source files under ``root``."""
+def discover(
+    root: Path,
+    stats: WalkStats | None = None,
+    follow_symlinks: bool = False,
+    exclude: Sequence[str] = (),
+) -> list[FoundFile]:
+    """The indexable source files under ``root`` (``exclude``: extra .gitignore-style patterns)."""
     return list(
         walk_sources(
-            root, lambda name: language_for(name) is not None, follow_symlinks=follow_symlinks, stats=stats
+            root,
+            lambda name: language_for(name) is not None,
+            follow_symlinks=follow_symlinks,
+            exclude=exclude,
+            stats=stats,
         )
     )
 

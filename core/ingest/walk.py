@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +87,7 @@ def walk_sources(
     follow_symlinks: bool = False,
     use_gitignore: bool = True,
     skip_dirs: frozenset[str] = DEFAULT_SKIP_DIRS,
+    exclude: Sequence[str] = (),
     stats: WalkStats | None = None,
 ) -> Iterator[FoundFile]:
     """Yield the files under ``root`` that ``accept`` approves (by name), in a stable order.
@@ -102,7 +103,9 @@ def walk_sources(
         stats.errors.append(f"{root}: {exc.strerror}")
         return
     visited.add((st.st_dev, st.st_ino))
-    chain = _IgnoreChain().with_dir(root, "") if use_gitignore else _IgnoreChain()
+    # --exclude patterns use .gitignore syntax, relative to the root, and apply before its files
+    base = _IgnoreChain((("", pathspec.GitIgnoreSpec.from_lines(exclude)),) if exclude else ())
+    chain = base.with_dir(root, "") if use_gitignore else base
     stack: list[tuple[Path, str, _IgnoreChain]] = [(root, "", chain)]
     while stack:
         dirpath, dir_rel, chain = stack.pop()
