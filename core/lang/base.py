@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 
 import msgspec
+from tree_sitter import Node as TSNode
 
 from pt_tui.core.model import Edge, Node
 
@@ -93,3 +94,24 @@ class Language(abc.ABC):
 def query_source(package: str, filename: str) -> str:
     """The text of a ``.scm`` query file shipped beside a language module."""
     return resources.files(package).joinpath(filename).read_text(encoding="utf-8")
+
+
+def count_lines(source: bytes) -> int:
+    """Lines in a file, counting a last line without a newline (0 for an empty file)."""
+    if not source:
+        return 0
+    return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
+
+
+def count_errors(root: TSNode) -> int:
+    """ERROR and MISSING nodes of a tree, descending only into subtrees that contain some."""
+    if not (root.has_error or root.is_missing):
+        return 0
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            count += 1
+        stack.extend(c for c in node.children if c.has_error or c.is_missing)
+    return count

@@ -18,7 +18,7 @@ from tree_sitter import Language as TSLanguage
 from tree_sitter import Node as TSNode
 from tree_sitter import Parser, Query, QueryCursor
 
-from pt_tui.core.lang.base import ExtractContext, FileFacts, query_source
+from pt_tui.core.lang.base import ExtractContext, FileFacts, count_errors, count_lines, query_source
 from pt_tui.core.lang.python import syntax as sx
 from pt_tui.core.lang.python.facts import (
     ENCODER,
@@ -71,26 +71,6 @@ def visibility(name: str) -> Visibility:
     if name.startswith("_") and not (name.startswith("__") and name.endswith("__") and len(name) > 4):
         return Visibility.PRIVATE
     return Visibility.PUBLIC
-
-
-def count_errors(root: TSNode) -> int:
-    """ERROR and MISSING nodes, descending only into subtrees that have some."""
-    if not root.has_error:
-        return 0
-    count = 0
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            count += 1
-        stack.extend(c for c in node.children if c.has_error)
-    return count
-
-
-def count_lines(source: bytes) -> int:
-    if not source:
-        return 0
-    return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
 
 
 class _FileExtractor:

@@ -15,7 +15,7 @@ import msgspec
 from tree_sitter import Node as TSNode
 from tree_sitter import Parser, Query, QueryCursor, Range, Tree
 
-from pt_tui.core.lang.base import ExtractContext, FileFacts, query_source
+from pt_tui.core.lang.base import ExtractContext, FileFacts, count_errors, count_lines, query_source
 from pt_tui.core.lang.rust import facts as F
 from pt_tui.core.lang.rust import syntax as S
 from pt_tui.core.lang.rust.crates import module_path
@@ -99,7 +99,7 @@ class _Extraction:
 
     def run(self, tree: Tree) -> FileFacts:
         root = tree.root_node
-        lines = self.source.count(b"\n") + (0 if self.source.endswith(b"\n") or not self.source else 1)
+        lines = count_lines(self.source)
         name = self.module.rsplit("::", 1)[-1]
         head = [c for c in (root.child(i) for i in range(min(root.child_count, 64))) if c is not None]
         self._add(NodeKind.MODULE, name, self.module, root, None, Visibility.PUBLIC, S.inner_doc(head), "")
@@ -132,7 +132,7 @@ class _Extraction:
             edges=self.edges,
             payload=F.encode(self.payload),
             lines=lines,
-            syntax_errors=S.count_errors(root) if root.has_error else 0,
+            syntax_errors=count_errors(root),
         )
 
     def _handlers(self) -> dict[str, _Handler]:

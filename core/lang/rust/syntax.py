@@ -458,15 +458,3 @@ def has_attribute(item: TSNode, name: bytes) -> bool:
             return True
         sib = sib.prev_sibling
     return False
-
-
-def count_errors(root: TSNode) -> int:
-    """ERROR and MISSING nodes, descending only into subtrees that contain some."""
-    count = 0
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            count += 1
-        stack.extend(c for c in node.children if c.has_error or c.is_missing)
-    return count
