@@ -22,7 +22,7 @@ from typing import ClassVar, TypeVar
 import msgspec
 from tree_sitter import Node as TSNode
 
-from pt_tui.core.model import Edge, Node
+from pt_tui.core.model import Edge, Node, NodeKind, Visibility, node_id
 
 T = TypeVar("T")
 
@@ -94,6 +94,37 @@ class Language(abc.ABC):
 def query_source(package: str, filename: str) -> str:
     """The text of a ``.scm`` query file shipped beside a language module."""
     return resources.files(package).joinpath(filename).read_text(encoding="utf-8")
+
+
+def make_node(
+    language: str,
+    kind: NodeKind,
+    qualname: str,
+    name: str,
+    file: str,
+    line: int,
+    end_line: int,
+    *,
+    signature: str = "",
+    doc: str = "",
+    visibility: Visibility = Visibility.PUBLIC,
+    parent: str = "",
+) -> Node:
+    """A node with its stable id computed from ``language``, ``kind`` and ``qualname``."""
+    return Node(
+        id=node_id(language, kind, qualname),
+        kind=kind,
+        name=name,
+        qualname=qualname,
+        language=language,
+        file=file,
+        line=line,
+        end_line=end_line,
+        signature=signature,
+        doc=doc,
+        visibility=visibility,
+        parent=parent,
+    )
 
 
 def count_lines(source: bytes) -> int:

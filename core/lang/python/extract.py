@@ -18,7 +18,14 @@ from tree_sitter import Language as TSLanguage
 from tree_sitter import Node as TSNode
 from tree_sitter import Parser, Query, QueryCursor
 
-from pt_tui.core.lang.base import ExtractContext, FileFacts, count_errors, count_lines, query_source
+from pt_tui.core.lang.base import (
+    ExtractContext,
+    FileFacts,
+    count_errors,
+    count_lines,
+    make_node,
+    query_source,
+)
 from pt_tui.core.lang.python import syntax as sx
 from pt_tui.core.lang.python.facts import (
     ENCODER,
@@ -32,7 +39,7 @@ from pt_tui.core.lang.python.facts import (
     Use,
     Value,
 )
-from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind, Visibility, node_id
+from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind, Visibility
 
 LANG = "python"
 _MODULE, _CLASS, _METHOD, _LAMBDA = (
@@ -102,21 +109,19 @@ class _FileExtractor:
         root = tree.root_node
         lines = count_lines(self.source)
         name = self.module.rsplit(".", 1)[-1]
-        mod_id = node_id(LANG, NodeKind.MODULE, self.module)
-        self.nodes.append(
-            Node(
-                id=mod_id,
-                kind=NodeKind.MODULE,
-                name=name,
-                qualname=self.module,
-                language=LANG,
-                file=self.path,
-                line=1,
-                end_line=max(lines, 1),
-                doc=sx.docstring(root),
-                visibility=visibility(name),
-            )
+        module_node = make_node(
+            LANG,
+            NodeKind.MODULE,
+            self.module,
+            name,
+            self.path,
+            1,
+            max(lines, 1),
+            doc=sx.docstring(root),
+            visibility=visibility(name),
         )
+        self.nodes.append(module_node)
+        mod_id = module_node.id
         self._new_scope(Scope(node=mod_id, kind=_MODULE, name=name, line=1), self.module)
         captures = QueryCursor(_query()).captures(root)
         self._sweep(captures)
@@ -145,7 +150,7 @@ class _FileExtractor:
     def _sweep(self, captures: dict[str, list[TSNode]]) -> None:
         # pass 1: definitions, so that every scope (and lambda id) exists before any fact is read
         events: list[tuple[int, int, int, TSNode]] = []
-        for seq, node in enumerate(captures.get("def", ())):
+        for seq, node in enumerate(sorted(captures.get("def", ()), key=_start)):
             events.append((node.start_byte, _DEF, seq, node))
             body = node.child_by_field_name("body")
             if body is not None:
@@ -186,8 +191,7 @@ class _FileExtractor:
             nodes = captures.get(tag)
             if not nodes:
                 continue
-            if tag in _MULTI_PATTERN:
-                nodes = sorted(nodes, key=_start)  # several patterns: back to source order
+            nodes.sort(key=_start)  # a capture's nodes do not come in source order
             if len(bounds) == 1:
                 for node in nodes:
                     handler(node, 0)
@@ -216,26 +220,24 @@ class _FileExtractor:
         self.taken[(parent, name)] = seen
         if seen > 1:
             qualname += f"#{seen}"
-        nid = node_id(LANG, kind, qualname)
         line = sx.line_of(node)
         body = node.child_by_field_name("body")
         doc = sx.docstring(body) if kind is not NodeKind.LAMBDA and body is not None else ""
-        self.nodes.append(
-            Node(
-                id=nid,
-                kind=kind,
-                name=name,
-                qualname=qualname,
-                language=LANG,
-                file=self.path,
-                line=line,
-                end_line=node.end_point[0] + 1,
-                signature=sx.signature(node, body, self.source),
-                doc=doc,
-                visibility=visibility(name),
-                parent=pscope.node,
-            )
+        entity = make_node(
+            LANG,
+            kind,
+            qualname,
+            name,
+            self.path,
+            line,
+            node.end_point[0] + 1,
+            signature=sx.signature(node, body, self.source),
+            doc=doc,
+            visibility=visibility(name),
+            parent=pscope.node,
         )
+        self.nodes.append(entity)
+        nid = entity.id
         self.edges.append(Edge(src=pscope.node, dst=nid, kind=EdgeKind.CONTAINS, file=self.path, line=line))
         index = self._new_scope(
             Scope(node=nid, kind=str(kind), name=name, parent=parent, line=line), qualname
@@ -636,13 +638,13 @@ class _FileExtractor:
             self.heads[scope.parent] |= heads
 
 
-_MULTI_PATTERN = frozenset({"import", "global", "target"})
 _ARG_SKIP = frozenset({"list_splat", "dictionary_splat", "comment"})
 _SEQUENCES = frozenset({"expression_list", "tuple", "list", "pattern_list"})
 
 
-def _start(node: TSNode) -> int:
-    return node.start_byte
+def _start(node: TSNode) -> tuple[int, int]:
+    """Source order, an enclosing node before the nodes it starts with (``f(x)(y)`` before ``f(x)``)."""
+    return node.start_byte, -node.end_byte
 
 
 def _segments(bodies: list[tuple[int, int, int]]) -> tuple[list[int], list[int]]:

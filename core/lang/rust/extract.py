@@ -15,11 +15,18 @@ import msgspec
 from tree_sitter import Node as TSNode
 from tree_sitter import Parser, Query, QueryCursor, Range, Tree
 
-from pt_tui.core.lang.base import ExtractContext, FileFacts, count_errors, count_lines, query_source
+from pt_tui.core.lang.base import (
+    ExtractContext,
+    FileFacts,
+    count_errors,
+    count_lines,
+    make_node,
+    query_source,
+)
 from pt_tui.core.lang.rust import facts as F
 from pt_tui.core.lang.rust import syntax as S
 from pt_tui.core.lang.rust.crates import module_path
-from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind, Visibility, node_id
+from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind, Visibility
 
 LANGUAGE_NAME = "rust"
 
@@ -174,15 +181,14 @@ class _Extraction:
         qualname = base if count == 1 else f"{base}#{count}"
         parent_id = self.nodes[parent.index].id if parent is not None else ""
         line = ts_node.start_point[0] + 1
-        node = Node(
-            id=node_id(LANGUAGE_NAME, kind, qualname),
-            kind=kind,
-            name=name,
-            qualname=qualname,
-            language=LANGUAGE_NAME,
-            file=self.path,
-            line=line,
-            end_line=ts_node.end_point[0] + 1,
+        node = make_node(
+            LANGUAGE_NAME,
+            kind,
+            qualname,
+            name,
+            self.path,
+            line,
+            ts_node.end_point[0] + 1,
             signature=S.signature(ts_node, self.source) if signature is None else signature,
             doc=S.outer_doc(ts_node) if doc is None else doc,
             visibility=vis,

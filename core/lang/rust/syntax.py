@@ -131,8 +131,9 @@ def type_paths(node: TSNode | None, out: list[tuple[Path, int]]) -> None:
         stack.extend(reversed(n.named_children))
 
 
-def type_ref(node: TSNode | None) -> TypeRef | None:
-    """A written type reduced for name resolution: references and smart pointers are seen through."""
+def _peel(node: TSNode | None) -> TSNode | None:
+    """The type under references, raw pointers and smart pointers (``&mut Box<Foo>`` -> ``Foo``);
+    None past ``_EXPR_DEPTH`` layers."""
     for _ in range(_EXPR_DEPTH):
         if node is None:
             return None
@@ -140,40 +141,6 @@ def type_ref(node: TSNode | None) -> TypeRef | None:
         if t in ("reference_type", "pointer_type"):
             node = node.child_by_field_name("type")
             continue
-        if t == "generic_type":
-            path = path_of(node.child_by_field_name("type"))
-            if path is None:
-                return None
-            args_node = node.child_by_field_name("type_arguments")
-            arg_nodes = args_node.named_children if args_node is not None else []
-            if path[-1] in DEREF_WRAPPERS and arg_nodes:
-                node = arg_nodes[0]
-                continue
-            args = tuple(a for a in (type_ref(x) for x in arg_nodes if x.type != "lifetime") if a is not None)
-            return TypeRef(path, args)
-        if t in ("type_identifier", "scoped_type_identifier"):
-            path = path_of(node)
-            return None if path is None else TypeRef(path)
-        return None
-    return None
-
-
-def type_expr(node: TSNode | None, generics: Generics) -> TExpr | None:
-    """The type of a value declared with this type: a path, or bounds for ``dyn``/``impl``/``T: Tr``."""
-    for _ in range(_EXPR_DEPTH):
-        if node is None:
-            return None
-        t = node.type
-        if t in ("reference_type", "pointer_type"):
-            node = node.child_by_field_name("type")
-            continue
-        if t in ("dynamic_type", "abstract_type"):
-            node = node.child_by_field_name("trait")
-            bounds = _bound_refs(node)
-            return TBounds(bounds) if bounds else None
-        if t == "bounded_type":
-            bounds = tuple(b for c in node.named_children for b in _bound_refs(c))
-            return TBounds(bounds) if bounds else None
         if t == "generic_type":
             path = path_of(node.child_by_field_name("type"))
             args = node.child_by_field_name("type_arguments")
@@ -185,14 +152,49 @@ def type_expr(node: TSNode | None, generics: Generics) -> TExpr | None:
             ):
                 node = args.named_children[0]
                 continue
-        ref = type_ref(node)
-        if ref is None:
-            return None
-        if len(ref.path) == 1 and ref.path[0] in generics:
-            bounds = generics[ref.path[0]]
-            return TBounds(bounds) if bounds else None
-        return TPath(ref)
+        return node
     return None
+
+
+def type_ref(node: TSNode | None) -> TypeRef | None:
+    """A written type reduced for name resolution: references and smart pointers are seen through."""
+    node = _peel(node)
+    if node is None:
+        return None
+    t = node.type
+    if t == "generic_type":
+        path = path_of(node.child_by_field_name("type"))
+        if path is None:
+            return None
+        args_node = node.child_by_field_name("type_arguments")
+        arg_nodes = args_node.named_children if args_node is not None else []
+        args = tuple(a for a in (type_ref(x) for x in arg_nodes if x.type != "lifetime") if a is not None)
+        return TypeRef(path, args)
+    if t in ("type_identifier", "scoped_type_identifier"):
+        path = path_of(node)
+        return None if path is None else TypeRef(path)
+    return None
+
+
+def type_expr(node: TSNode | None, generics: Generics) -> TExpr | None:
+    """The type of a value declared with this type: a path, or bounds for ``dyn``/``impl``/``T: Tr``."""
+    node = _peel(node)
+    if node is None:
+        return None
+    t = node.type
+    if t in ("dynamic_type", "abstract_type"):
+        bounds = _bound_refs(node.child_by_field_name("trait"))
+        return TBounds(bounds) if bounds else None
+    if t == "bounded_type":
+        bounds = tuple(b for c in node.named_children for b in _bound_refs(c))
+        return TBounds(bounds) if bounds else None
+    ref = type_ref(node)
+    if ref is None:
+        return None
+    if len(ref.path) == 1 and ref.path[0] in generics:
+        bounds = generics[ref.path[0]]
+        return TBounds(bounds) if bounds else None
+    return TPath(ref)
 
 
 def _bound_refs(node: TSNode | None) -> tuple[TypeRef, ...]:
@@ -430,7 +432,9 @@ def use_leaves(node: TSNode, prefix: Path = ()) -> list[tuple[Path, str]]:
     if t == "use_wildcard":
         inner = node.named_children[0] if node.named_child_count else None
         path = path_of(inner) if inner is not None else ()
-        return [] if path is None else [((*prefix, *path), "")]
+        if path is None or not (prefix or path):
+            return []  # ``use *;`` (malformed) names nothing
+        return [((*prefix, *path), "")]
     if t == "scoped_use_list":
         path_node = node.child_by_field_name("path")
         path = path_of(path_node) if path_node is not None else ()
