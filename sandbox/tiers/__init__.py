@@ -1,0 +1,1 @@
+"""The plugin tiers: core (built-in verbs), native (Python classes, shared libraries) and the worker."""
