@@ -58,6 +58,19 @@ class ISG:
         )
         self.add_edges(facts.edges)
 
+    def add_nodes(self, path: str, nodes: Iterable[Node]) -> None:
+        """Add nodes owned by the file ``path`` (ids already present are kept as they are)."""
+        ids = self._by_file.setdefault(path, [])
+        for node in nodes:
+            if node.id not in self.nodes:
+                self._index_node(node, ids)
+
+    def _index_node(self, node: Node, ids: list[str]) -> None:
+        self.nodes[node.id] = node
+        ids.append(node.id)
+        self._by_name.setdefault(node.name, []).append(node.id)
+        self._by_qualname.setdefault(node.qualname, []).append(node.id)
+
     def add_edges(self, edges: Iterable[Edge]) -> int:
         """Add edges whose both ends are known nodes; returns how many were new."""
         added = 0
@@ -72,6 +85,94 @@ class ISG:
             added += 1
         self._edge_count += added
         return added
+
+    # -- incremental changes (the engine applies a batch under its write lock) -----------------
+
+    def has_edge(self, edge: Edge) -> bool:
+        return edge.key in self._edge_keys
+
+    def add_edge(self, edge: Edge) -> bool:
+        """Add one edge; False when it is known already or an end is missing."""
+        return self.add_edges((edge,)) == 1
+
+    def remove_edge(self, edge: Edge) -> bool:
+        """Remove the edge with ``edge``'s key; returns whether there was one."""
+        return bool(self.remove_edges((edge,)))
+
+    def remove_edges(self, edges: Iterable[Edge]) -> list[Edge]:
+        """Remove the edges with these keys (each adjacency list is rebuilt once); returns the
+        edges that were there."""
+        gone: dict[tuple[str, str, str, str, int], Edge] = {}
+        for edge in edges:
+            key = edge.key
+            if key in self._edge_keys:
+                self._edge_keys.discard(key)
+                gone[key] = edge
+        if not gone:
+            return []
+        for table, ends in (
+            (self._out, {e.src for e in gone.values()}),
+            (self._in, {e.dst for e in gone.values()}),
+        ):
+            for end in ends:
+                kept = [e for e in table.get(end, ()) if e.key not in gone]
+                if kept:
+                    table[end] = kept
+                else:
+                    table.pop(end, None)
+        self._edge_count -= len(gone)
+        return list(gone.values())
+
+    def put_node(self, node: Node, path: str) -> None:
+        """Add a node owned by ``path``, or replace the node with its id (indexes kept right)."""
+        old = self.nodes.get(node.id)
+        if old is None:
+            self._index_node(node, self._by_file.setdefault(path, []))
+            return
+        self.nodes[node.id] = node
+        if old.name != node.name:
+            _unlist(self._by_name, old.name, node.id)
+            self._by_name.setdefault(node.name, []).append(node.id)
+        if old.qualname != node.qualname:
+            _unlist(self._by_qualname, old.qualname, node.id)
+            self._by_qualname.setdefault(node.qualname, []).append(node.id)
+
+    def move_node(self, node_id: str, old_path: str, new_path: str) -> None:
+        """Record that another file now owns a node (ids shared by several files)."""
+        _unlist(self._by_file, old_path, node_id)
+        self._by_file.setdefault(new_path, []).append(node_id)
+
+    def remove_nodes(self, node_ids: Iterable[str]) -> list[Edge]:
+        """Remove nodes and every edge touching them; returns those edges."""
+        nodes = [n for n in (self.nodes.get(i) for i in node_ids) if n is not None]
+        incident = [e for n in nodes for e in (*self._out.get(n.id, ()), *self._in.get(n.id, ()))]
+        gone = self.remove_edges(incident)
+        by_path: dict[str, set[str]] = {}
+        for node in nodes:
+            del self.nodes[node.id]
+            _unlist(self._by_name, node.name, node.id)
+            _unlist(self._by_qualname, node.qualname, node.id)
+            by_path.setdefault(node.file, set()).add(node.id)
+        for path, ids in by_path.items():  # a node is owned by its own file
+            kept = [i for i in self._by_file.get(path, ()) if i not in ids]
+            if kept:
+                self._by_file[path] = kept
+            else:
+                self._by_file.pop(path, None)
+        return gone
+
+    def set_file(self, info: FileInfo | None, path: str) -> None:
+        """Record (or with None forget) a file's summary."""
+        if info is None:
+            self.files.pop(path, None)
+            if not self._by_file.get(path, True):
+                del self._by_file[path]
+        else:
+            self.files[path] = info
+
+    def owned(self, path: str) -> Sequence[str]:
+        """Ids of the nodes ``path`` owns (a node several files declare belongs to the first)."""
+        return self._by_file.get(path, ())
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -132,3 +233,15 @@ class ISG:
         for edge in self.edges():
             counts[edge.kind] = counts.get(edge.kind, 0) + 1
         return dict(sorted(counts.items()))
+
+
+def _unlist(table: dict[str, list[str]], key: str, value: str) -> None:
+    values = table.get(key)
+    if values is None:
+        return
+    try:
+        values.remove(value)
+    except ValueError:
+        return
+    if not values:
+        del table[key]

@@ -80,6 +80,93 @@ class _IgnoreChain:
         return False
 
 
+_UNKNOWN = object()
+
+
+class IgnoreRules:
+    """The walk's rules as a predicate on one path: would :func:`walk_sources` skip it?
+
+    Checks every folder on the way (default skips, virtual environments, ``.gitignore`` files,
+    ``--exclude`` patterns, symlinks when not followed). The watcher and incremental updates use it
+    so that they see exactly the files a cold index sees. Call :meth:`reset` after a ``.gitignore``
+    changed.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        follow_symlinks: bool = False,
+        use_gitignore: bool = True,
+        skip_dirs: frozenset[str] = DEFAULT_SKIP_DIRS,
+        exclude: Sequence[str] = (),
+    ) -> None:
+        self.root = root.resolve()
+        self.follow_symlinks = follow_symlinks
+        self.use_gitignore = use_gitignore
+        self.skip_dirs = skip_dirs
+        self.exclude = tuple(exclude)
+        self._chains: dict[str, _IgnoreChain | None] = {}
+
+    def reset(self) -> None:
+        self._chains.clear()
+
+    def relpath(self, path: str | Path) -> str | None:
+        """``path`` (absolute, or relative to the root) as a posix path relative to the root, or None
+        when it is outside the root."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        try:
+            rel = p.relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        return None if rel in ("", ".") else rel
+
+    def _chain(self, dir_rel: str) -> _IgnoreChain | None:
+        """The ignore chain inside the folder ``dir_rel`` ("" for the root); None if it is skipped."""
+        known = self._chains.get(dir_rel, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[return-value]
+        chain: _IgnoreChain | None
+        if not dir_rel:
+            base = (
+                _IgnoreChain((("", pathspec.GitIgnoreSpec.from_lines(self.exclude)),))
+                if self.exclude
+                else _IgnoreChain()
+            )
+            chain = base.with_dir(self.root, "") if self.use_gitignore else base
+        else:
+            parent_rel, _, name = dir_rel.rpartition("/")
+            parent = self._chain(parent_rel)
+            dirpath = self.root / dir_rel
+            if (
+                parent is None
+                or name in self.skip_dirs
+                or (not self.follow_symlinks and dirpath.is_symlink())
+                or (dirpath / "pyvenv.cfg").exists()
+                or parent.ignored(dir_rel, is_dir=True)
+            ):
+                chain = None
+            else:
+                chain = parent.with_dir(dirpath, dir_rel) if self.use_gitignore else parent
+        self._chains[dir_rel] = chain
+        return chain
+
+    def dir_ignored(self, dir_rel: str) -> bool:
+        return self._chain(dir_rel) is None
+
+    def file_ignored(self, relpath: str) -> bool:
+        """Whether the file ``relpath`` is outside what the walk yields (its name is not checked)."""
+        dir_rel, _, _ = relpath.rpartition("/")
+        chain = self._chain(dir_rel)
+        if chain is None:
+            return True
+        if not self.follow_symlinks and (self.root / relpath).is_symlink():
+            return True
+        return chain.ignored(relpath, is_dir=False)
+
+
 def walk_sources(
     root: Path,
     accept: Callable[[str], bool],

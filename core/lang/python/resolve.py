@@ -14,15 +14,19 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import TypeVar
+
+import msgspec
 
 from pt_tui.core.lang.base import FileFacts, Resolver
 from pt_tui.core.lang.python.builtins import BUILTIN_METHODS, BUILTIN_NAMES, is_dunder
 from pt_tui.core.lang.python.evaluate import FUNCTIONS, MAX_TARGETS, Evaluator, Result
-from pt_tui.core.lang.python.facts import SPECIAL_HEADS, Call, Chain, Import, Scope
+from pt_tui.core.lang.python.facts import DECODER, SPECIAL_HEADS, Call, Chain, Import, PyFacts, Scope
 from pt_tui.core.lang.python.index import CLASS, METHOD, Index
 from pt_tui.core.model import Edge, EdgeKind, Resolution
 
 _Add = Callable[[str, str, EdgeKind, int, Resolution], None]  # an edge sink
+_T = TypeVar("_T")
 _Links = tuple[tuple[str, Resolution], ...]
 
 _CALLABLE = FUNCTIONS | {CLASS}
@@ -57,6 +61,43 @@ class PythonResolver(Resolver):
 
     def paths(self) -> Iterable[str]:
         return self.index.file_scopes.keys()
+
+    # -- incremental updates --------------------------------------------------------------------
+
+    @staticmethod
+    def same_interface(old: FileFacts, new: FileFacts) -> bool:
+        """Whether two versions of a file look the same to every other file's resolution: equal
+        but for lines, type uses, imports and calls that pass no argument (argument flow reads
+        the others). Then :meth:`refresh` can patch the index in place and only the file itself
+        needs resolving again; otherwise the language is resolved again."""
+        if old.module != new.module or old.path != new.path:
+            return False
+        try:
+            return _interface(DECODER.decode(old.payload)) == _interface(DECODER.decode(new.payload))
+        except msgspec.DecodeError:
+            return False
+
+    def refresh(self, path: str, new: FileFacts) -> bool:
+        """Patch a file's lines, type uses, imports and calls in place (memoised evaluations stay
+        valid, they read none of these); False when the index cannot take it that way."""
+        span = self.index.file_scopes.get(path)
+        try:
+            payload = DECODER.decode(new.payload)
+        except msgspec.DecodeError:
+            return False
+        if span is None or len(span) != len(payload.scopes):
+            return False
+        scopes = self.index.scopes
+        for i, fresh in zip(span, payload.scopes, strict=True):
+            scope = scopes[i]
+            if scope.node != fresh.node:
+                return False
+            scope.calls = fresh.calls
+            scope.uses = fresh.uses
+            scope.line = fresh.line
+            scope.base_lines = fresh.base_lines
+        self.index.imports[path] = payload.imports
+        return True
 
     def resolve_all(self) -> Iterator[Edge]:
         with _gc_paused():
@@ -246,3 +287,37 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+_CANONICAL = msgspec.msgpack.Encoder(order="deterministic")  # dict keys sorted
+
+
+def _interface(payload: PyFacts) -> bytes:
+    """A payload reduced to what other files' resolution can read."""
+    scopes = [
+        msgspec.structs.replace(
+            scope,
+            line=0,
+            base_lines=[],
+            uses=[],
+            calls=_sorted(
+                [Call(c.callee, 0, c.args, c.kwargs, c.synthetic) for c in scope.calls if _flows(c)]
+            ),
+            bindings={name: _sorted(values) for name, values in scope.bindings.items()},
+            returns=_sorted(scope.returns),
+            attrs={name: _sorted(values) for name, values in scope.attrs.items()},
+        )
+        for scope in payload.scopes
+    ]
+    return _CANONICAL.encode(PyFacts(scopes=scopes))
+
+
+def _sorted(values: list[_T]) -> list[_T]:
+    """Values in a canonical order: extraction may list one name's values in either order, and
+    evaluation takes their union."""
+    return sorted(values, key=_CANONICAL.encode) if len(values) > 1 else values
+
+
+def _flows(call: Call) -> bool:
+    """Whether a call passes arguments (argument flow binds them to the callee's parameters)."""
+    return bool(call.kwargs) or any(call.args)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+import msgspec
+
 from pt_tui.core.lang.base import FileFacts, Resolver
 from pt_tui.core.lang.rust import facts as F
 from pt_tui.core.lang.rust.index import (
@@ -40,7 +42,7 @@ from pt_tui.core.lang.rust.names import (
     UNWRAP_METHODS,
     UNWRAP_TYPES,
 )
-from pt_tui.core.model import TYPE_KINDS, Edge, EdgeKind, Resolution, Visibility
+from pt_tui.core.model import TYPE_KINDS, Edge, EdgeKind, Node, Resolution, Visibility
 
 E = EdgeKind
 R = Resolution
@@ -62,6 +64,34 @@ class RustResolver(Resolver):
 
     def paths(self) -> Iterable[str]:
         return self.index.files.keys()
+
+    # -- incremental updates --------------------------------------------------------------------
+
+    @staticmethod
+    def same_interface(old: FileFacts, new: FileFacts) -> bool:
+        """Whether two versions of a file look the same to every other file's resolution: the same
+        items (by id, kind, name, parent, visibility) and facts, but for lines and references.
+        Then :meth:`refresh` swaps the file in and only the file itself is resolved again."""
+        if old.module != new.module or old.path != new.path:
+            return False
+        if [_item_key(n) for n in old.nodes] != [_item_key(n) for n in new.nodes]:
+            return False
+        try:
+            return _interface(F.decode(old.payload)) == _interface(F.decode(new.payload))
+        except msgspec.DecodeError:
+            return False
+
+    def refresh(self, path: str, new: FileFacts) -> bool:
+        """Swap in a new version of a file whose interface is unchanged (see :meth:`same_interface`)."""
+        view = self.index.files.get(path)
+        if view is None:
+            return False
+        try:
+            view.payload = F.decode(new.payload)
+        except msgspec.DecodeError:
+            return False
+        view.facts = new
+        return True
 
     def resolve_file(self, path: str) -> list[Edge]:
         view = self.index.files.get(path)
@@ -366,3 +396,23 @@ class _FileResolution:
             return
         for type_id in info.self_ids:
             self.emit(type_id, info.trait_ids, E.IMPLEMENTS, impl.line)
+
+
+def _item_key(node: Node) -> tuple[str, str, str, str, str, str]:
+    return (node.id, node.kind, node.name, node.qualname, node.parent, node.visibility)
+
+
+_CANONICAL = msgspec.msgpack.Encoder(order="deterministic")  # dict keys sorted
+
+
+def _interface(payload: F.Payload) -> bytes:
+    """A payload reduced to what other files' resolution can read: no references, no lines."""
+    replace = msgspec.structs.replace
+    reduced = replace(
+        payload,
+        refs=[],
+        uses=[replace(u, line=0) for u in payload.uses],
+        mods=[replace(m, line=0) for m in payload.mods],
+        impls=[replace(i, line=0) for i in payload.impls],
+    )
+    return _CANONICAL.encode(reduced)
