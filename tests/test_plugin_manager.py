@@ -239,3 +239,24 @@ def test_real_engine_updates_reach_plugins(tmp_path: Path) -> None:
         engine.update(["app.py"])
         hook = manager.tracker.stats("hotspots", "on_graph_update")
         assert hook is not None and hook.count == 1
+
+
+WAT = PLUGINS.parent / "wat"
+
+
+def test_wasm_plugin_loads_composes_and_hot_swaps(
+    manager: PluginManager, graph: tuple[ISG, dict[str, Node]]
+) -> None:
+    """The WASM tier through the manager: lazy load with prepare(isg), a pipeline, a live swap to v2."""
+    isg, _ = graph
+    manager.add(WAT / "fan-in", dev=True)
+    first = run_query(isg, "search * --kind method | fan-in")
+    assert first.rows and all(row.node.kind.value == "method" for row in first.rows)
+    active = manager.get("fan-in").active
+    assert active is not None and active.manifest.version == "1.0.0"
+    manager.swap("fan-in", WAT / "fan-in-v2")
+    swapped = manager.get("fan-in").active
+    assert swapped is not None and swapped.manifest.version != "1.0.0"
+    second = run_query(isg, "search * --kind method | fan-in")
+    assert [r.node.id for r in second.rows] == [r.node.id for r in first.rows]
+    assert [r.via for r in second.rows] != [r.via for r in first.rows]  # v2 labels its rows differently

@@ -100,9 +100,15 @@ class AbiPlugin:
         memory = self.budget.max_memory_mb
         return PerformanceImpact(typical_query_time_us=typical, memory_mb=memory, notes=notes)
 
-    def prepare(self) -> None:
-        """Instantiate now and read the plugin's column mask (load-time checks, not first-query ones)."""
+    def prepare(self, isg: ISG | None = None) -> None:
+        """Instantiate now and read the plugin's column mask (load-time checks, not first-query ones).
+
+        The manager passes the current graph: its view is then built here, during the load or
+        hot-swap, instead of inside the first query's budget.
+        """
         self._mask = self.backend.columns_mask()
+        if isg is not None:
+            self._view_for(isg)
 
     # -- calls ---------------------------------------------------------------------------------
 
