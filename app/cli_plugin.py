@@ -50,10 +50,11 @@ def _manager(engine: Any = None) -> PluginManager:
     from pt_tui.core.query.verbs import register_builtins
     from pt_tui.sandbox.capabilities import Grants
     from pt_tui.sandbox.manager import PluginManager
-    from pt_tui.sandbox.trust import LocalApprovals
+    from pt_tui.sandbox.registry.trustpolicy import default_trust
 
     register_builtins()
-    return PluginManager(engine, grants=Grants(), trust=LocalApprovals())
+    # signed reviews from the registries, or the user's own approvals
+    return PluginManager(engine, grants=Grants(), trust=default_trust())
 
 
 @click.group("plugin", context_settings=CONTEXT_SETTINGS)
@@ -375,12 +376,13 @@ def load(folders: tuple[Path, ...], dev: bool, as_json: bool) -> None:
     from pt_tui.sandbox.capabilities import Grants
     from pt_tui.sandbox.errors import PluginError
     from pt_tui.sandbox.loader import load_plugin
-    from pt_tui.sandbox.trust import LocalApprovals
+    from pt_tui.sandbox.registry.trustpolicy import default_trust
 
     rows: list[dict[str, Any]] = []
+    trust = default_trust()
     for folder in folders:
         try:
-            loaded = load_plugin(folder, grants=Grants(), trust=LocalApprovals(), dev=dev)
+            loaded = load_plugin(folder, grants=Grants(), trust=trust, dev=dev)
         except PluginError as exc:
             rows.append({"folder": str(folder), "ok": False, "error": str(exc)})
             continue

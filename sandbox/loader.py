@@ -97,6 +97,11 @@ def load_plugin(
     path = Path(folder).resolve()
     manifest = load_manifest(path)
     sha = manifest.sha256(path)
+    # an installed version re-hashes against its install record on every load (a local folder
+    # without a record is the developer's own and is left alone)
+    from pt_tui.sandbox.registry.store import check_folder
+
+    check_folder(path)
     budget = validate_budget(
         manifest.name, manifest.tier, tighten(manifest.performance_budget(), opts.budget_override)
     )

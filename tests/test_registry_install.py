@@ -208,3 +208,17 @@ def test_a_killed_install_leaves_the_old_or_the_new_state(tmp_path: Path) -> Non
     # the lockfile is brought back in line by the next change
     Store().sync_lockfile()
     assert read_lockfile().get("killed").version == current  # type: ignore[union-attr]
+
+
+def test_the_plugin_loader_refuses_an_installed_artifact_changed_on_disk(tmp_path: Path) -> None:
+    """Every load (the manager's lazy ones included) re-hashes an installed version."""
+    from pt_tui.sandbox.loader import load_plugin
+
+    repo_dir = registry_with(tmp_path, make_plugin(tmp_path, "drift"))
+    service = service_with(("reg", repo_dir))
+    service.install("drift")
+    store = Store()
+    pointer, folder = store.check_load("drift")
+    (folder / "drift.wasm").write_bytes(b"\0asm\1\0\0\0")
+    with pytest.raises(SHA256Mismatch, match=pointer.sha256):
+        load_plugin(store.current_link("drift"), grants=None, trust=None)
