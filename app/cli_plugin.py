@@ -188,6 +188,8 @@ def _run_queries(
     engine = load_engine(path)
     manager = _manager(engine)
     manager.install_core()
+    # the installed plugins (trusted by their reviews or approvals), then the local dev folders
+    manager.discover(*[d for d in default_plugin_dirs() if d.is_dir()])
     for folder in plugin_dirs:
         try:
             manager.add(folder, dev=True)
@@ -214,7 +216,10 @@ def _run_queries(
 @click.option("--repeat", type=click.IntRange(1, 100_000), default=1, help="Run the query N times (timings).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result and the timings as JSON.")
 def run(path: Path, query: str, plugin_dirs: tuple[Path, ...], repeat: int, as_json: bool) -> None:
-    """Index PATH, load local plugin folders as untrusted dev plugins, run QUERY, show timings.
+    """Index PATH, run QUERY with the installed plugins plus local dev folders, show timings.
+
+    Installed plugins load when their verb is first used; ``--plugin`` folders load as untrusted
+    dev plugins.
 
     \b
     Examples:
