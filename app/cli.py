@@ -14,7 +14,12 @@ import click
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pt_tui.core.engine import Engine
+    from pt_tui.core.isg import ISG
+    from pt_tui.core.warm import WarmReport
+    from pt_tui.sandbox.manager import PluginManager
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -43,37 +48,119 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
 
 
 def load_engine(
-    path: Path, *, workers: int | None = None, follow_symlinks: bool = False, exclude: tuple[str, ...] = ()
+    path: Path,
+    *,
+    workers: int | None = None,
+    follow_symlinks: bool = False,
+    exclude: tuple[str, ...] = (),
+    cold: bool = False,
+    cache: bool = True,
 ) -> Engine:
-    """Index ``path``, with a progress bar on an interactive stderr for long ingests."""
-    from pt_tui.app.progress import IngestProgress
-    from pt_tui.core.engine import Engine, EngineError
+    """Index ``path`` (warm from its snapshot when it has one), with a progress bar on an
+    interactive stderr for long ingests."""
+    return open_warm(
+        path, workers=workers, follow_symlinks=follow_symlinks, exclude=exclude, cold=cold, cache=cache
+    )[0]
 
-    engine = Engine(path, workers=workers, follow_symlinks=follow_symlinks, exclude=exclude)
+
+def open_warm(
+    path: Path,
+    *,
+    workers: int | None = None,
+    follow_symlinks: bool = False,
+    exclude: tuple[str, ...] = (),
+    cold: bool = False,
+    cache: bool = True,
+) -> tuple[Engine, WarmReport]:
+    """:func:`load_engine` and how it started: warm from the snapshot, or cold (and why).
+
+    A snapshot that exists but cannot be used, or cannot be written, is one warning line on stderr.
+    """
+    from pt_tui.app.progress import IngestProgress
+    from pt_tui.core.engine import EngineError
+    from pt_tui.core.warm import warm_start
+
     try:
         with IngestProgress(_stderr()) as progress:
-            engine.index(progress=progress.update)
+            engine, report = warm_start(
+                path,
+                cold=cold,
+                exclude=exclude,
+                follow_symlinks=follow_symlinks,
+                progress=progress.update,
+                workers=workers,
+                write=cache,
+            )
     except EngineError as exc:
         fail(str(exc))
-    return engine
+    for message in (report.warning, report.save_error):
+        if message:
+            click.echo(f"pt-tui: warning: {message}", err=True)
+    return engine, report
 
 
-@click.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
+class DashboardGroup(click.Group):
+    """A command group whose first positional argument, when it is not a command, is the dashboard's
+    PATH: ``pt-tui``, ``pt-tui somedir`` and ``pt-tui --demo`` open the dashboard, ``pt-tui stats X``
+    runs a command."""
+
+    #: Group options that take a value (their value is never the PATH).
+    VALUE_OPTIONS = frozenset({"--port"})
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = list(args)
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                break
+            if arg.startswith("-"):
+                i += 2 if arg in self.VALUE_OPTIONS else 1
+                continue
+            if arg not in self.commands:
+                args[i : i + 1] = ["--path", arg]
+            break
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return ["[OPTIONS] [PATH | COMMAND [ARGS]...]"]
+
+
+@click.group(
+    cls=DashboardGroup, context_settings=CONTEXT_SETTINGS, invoke_without_command=True, no_args_is_help=False
+)
 @click.version_option(package_name="pt-tui", prog_name="pt-tui")
+@click.option("--path", "dashboard_path", type=click.Path(path_type=Path), default=None, hidden=True)
+@click.option("--demo", is_flag=True, help="Open the dashboard on the bundled sample codebase.")
+@click.option("--serve", is_flag=True, help="Serve the dashboard in a browser (textual-serve, 127.0.0.1).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port for --serve."
+)
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, dashboard_path: Path | None, demo: bool, serve: bool, port: int) -> None:
     """pt-tui: an Interface Signature Graph of your Python and Rust code, and queries on it.
+
+    Without a command, opens the dashboard on PATH (default: the current folder).
 
     \b
     Examples:
+      pt-tui                               the dashboard on the current folder
+      pt-tui ~/src/project                 the dashboard on a project
+      pt-tui --demo                        the dashboard on the bundled sample
+      pt-tui --serve --port 8000           the dashboard in a browser, on 127.0.0.1:8000
       pt-tui index .                       build the graph of the current folder
       pt-tui query . "callers parse --depth 2"
       pt-tui query . "blast-radius Engine.index" --json
       pt-tui export . --format mermaid -o graph.mmd
-      pt-tui demo                          a tour of the engine on the bundled sample
+      pt-tui demo                          a headless tour of the engine on the bundled sample
     """
-    if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+    if ctx.invoked_subcommand is not None:
+        if dashboard_path is not None or demo or serve:
+            fail("--demo, --serve and PATH open the dashboard: they do not go with a command", EXIT_USAGE)
+        return
+    from pt_tui.app.launch import launch
+
+    launch(dashboard_path, demo=demo, serve=serve, port=port)
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)
@@ -86,24 +173,62 @@ def main(ctx: click.Context) -> None:
     "--exclude", multiple=True, metavar="PATTERN", help="Skip paths matching a .gitignore-style pattern."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the ingest report as JSON.")
+@click.option("--cold", is_flag=True, help="Ignore the snapshot: index everything (and rewrite it).")
+@click.option("--no-cache", "no_cache", is_flag=True, help="Write no snapshot (read-only use).")
 def index(
-    path: Path, workers: int | None, follow_symlinks: bool, exclude: tuple[str, ...], as_json: bool
+    path: Path,
+    workers: int | None,
+    follow_symlinks: bool,
+    exclude: tuple[str, ...],
+    as_json: bool,
+    cold: bool,
+    no_cache: bool,
 ) -> None:
     """Build the graph of PATH and report what was indexed and skipped.
+
+    Starts warm from PATH's snapshot (in the user cache dir, or $PT_TUI_CACHE_DIR) when there is
+    one made with the same options: only files whose size, mtime or content changed are indexed
+    again. Every command that indexes starts the same way.
 
     \b
     Examples:
       pt-tui index .
       pt-tui index ~/src/project --workers 2 --json
       pt-tui index /usr/lib/python3.11 --exclude site-packages/
+      pt-tui index . --cold
     """
+    import dataclasses
+
     from pt_tui.app.render import render_report, report_as_dict
 
-    engine = load_engine(path, workers=workers, follow_symlinks=follow_symlinks, exclude=exclude)
+    engine, warm = open_warm(
+        path, workers=workers, follow_symlinks=follow_symlinks, exclude=exclude, cold=cold, cache=not no_cache
+    )
     if as_json:
-        _print_json(report_as_dict(engine))
+        _print_json(report_as_dict(engine) | {"start": dataclasses.asdict(warm)})
     else:
-        render_report(_stdout(), engine)
+        console = _stdout()
+        render_report(console, engine)
+        console.print(f"  {_describe_start(warm)}", highlight=False)
+
+
+def _describe_start(warm: WarmReport) -> str:
+    """One line on how the index started: warm (what was reused) or cold (why), and the snapshot."""
+    if warm.mode == "warm":
+        line = (
+            f"warm start: {warm.files_reused:,} files reused, {warm.files_reindexed:,} re-indexed "
+            f"({warm.files_changed:,} changed, {warm.files_added:,} added, {warm.files_deleted:,} deleted) "
+            f"in {warm.total_seconds:.2f} s (setup {warm.setup_seconds:.2f} s, "
+            f"load {warm.load_seconds:.2f} s, restore {warm.restore_seconds:.2f} s, "
+            f"walk {warm.walk_seconds:.2f} s, update {warm.update_seconds:.2f} s)"
+        )
+    else:
+        line = f"cold index ({warm.reason or 'no snapshot'})"
+    if warm.saved:
+        line += f"; snapshot saved ({warm.snapshot_bytes / 1e6:.1f} MB)"
+    elif warm.mode == "warm":
+        line += "; snapshot up to date"
+    return line
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)
@@ -146,19 +271,42 @@ def query(path: Path, query_text: str, as_json: bool) -> None:
     _run_query(path, query_text, as_json)
 
 
+def _installed_plugins(graph: Callable[[], ISG], root: Path) -> PluginManager | None:
+    """A plugin manager with the user's installed plugins discovered (their verbs registered; each
+    loads on first use), or None when none are installed, so plain queries pay nothing for it."""
+    from pt_tui.app.cli_plugin import default_plugin_dirs
+
+    dirs = [d for d in default_plugin_dirs() if d.is_dir() and any(d.iterdir())]
+    if not dirs:
+        return None
+    from pt_tui.app.cli_plugin import _manager
+
+    manager = _manager(graph)
+    manager.root = root
+    manager.discover(*dirs)
+    return manager
+
+
 def _run_query(path: Path, text: str, as_json: bool) -> None:
     from pt_tui.app.render import render_result
     from pt_tui.core.query import QueryError, parse_query, run_query
 
+    engines: list[Engine] = []
+    plugins = _installed_plugins(lambda: engines[0].isg, path)  # their verbs join the language
     try:
-        parse_query(text)  # a bad query fails before any indexing
-    except QueryError as exc:
-        fail(str(exc), EXIT_USAGE)
-    engine = load_engine(path)
-    try:
-        result = run_query(engine.isg, text, root=engine.root)
-    except QueryError as exc:
-        fail(str(exc), EXIT_USAGE)
+        try:
+            parse_query(text)  # a bad query fails before any indexing
+        except QueryError as exc:
+            fail(str(exc), EXIT_USAGE)
+        engine = load_engine(path)
+        engines.append(engine)
+        try:
+            result = run_query(engine.isg, text, root=engine.root)
+        except QueryError as exc:
+            fail(str(exc), EXIT_USAGE)
+    finally:
+        if plugins is not None:
+            plugins.close()
     if as_json:
         import msgspec
 
@@ -228,3 +376,21 @@ def _print_json(data: object) -> None:
     import msgspec
 
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(data)).decode() + "\n")
+
+
+from pt_tui.app.cli_impact import impact  # noqa: E402  (registers the command)
+
+main.add_command(impact)
+
+
+from pt_tui.app.cli_plugin import plugin, worker  # noqa: E402 - plugin commands (plugins issue)
+
+main.add_command(plugin)
+main.add_command(worker)
+
+
+from pt_tui.app.cli_watch import watch  # noqa: E402 - live updates (incremental issue)
+
+main.add_command(watch)
+
+import pt_tui.app.cli_registry  # noqa: E402, F401 - registry commands on the plugin group (registries issue)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,22 @@ def test_console_script_runs(project: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["verb"] == "stats"
+
+
+def test_query_uses_installed_plugin_verbs(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin on the plugin path adds its verb to ``pt-tui query`` (loaded on first use)."""
+    plugins = tmp_path / "plugins"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "plugins" / "wat" / "fan-in", plugins / "fan-in")
+    monkeypatch.setenv("PT_TUI_PLUGIN_PATH", str(plugins))
+    monkeypatch.setenv("PT_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    code, _, err = invoke("plugin", "grant", str(plugins / "fan-in"), "graph.read")
+    assert code == 0, err
+    code, out, err = invoke("query", str(project), "search * --kind method | fan-in", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["verb"] == "fan-in" and data["rows"]
+    monkeypatch.setenv("PT_TUI_PLUGIN_PATH", str(tmp_path / "empty"))
+    code, _, err = invoke("query", str(project), "search * | fan-in")
+    assert code == 2 and "unknown verb 'fan-in'" in err

@@ -1,0 +1,1 @@
+"""The dashboard's screens: the four-pane dashboard and the help screen."""

@@ -1,0 +1,146 @@
+"""The main screen: a status line with the ingest progress, the four panes and the footer.
+
+At 120x40 and up the panes sit in a 2x2 grid; below :data:`WIDE` columns or :data:`TALL` rows they
+become tabs (one pane at a time, ``1``-``4`` or the tab bar to switch). The choice is made on resize.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static, Tab, Tabs
+
+from pt_tui.app.widgets.base import Pane
+from pt_tui.app.widgets.budget_pane import BudgetPane
+from pt_tui.app.widgets.graph_pane import GraphPane
+from pt_tui.app.widgets.plugins_pane import PluginsPane
+from pt_tui.app.widgets.query_console import QueryConsole
+
+if TYPE_CHECKING:
+    from pt_tui.app.history import QueryHistory
+
+#: Below this many columns or rows, one pane at a time (tabs).
+WIDE = 100
+TALL = 30
+
+PANE_TYPES: tuple[type[Pane], ...] = (GraphPane, QueryConsole, PluginsPane, BudgetPane)
+
+
+class DashboardScreen(Screen[None]):
+    """Dashboard.
+
+    Bindings: 1-4 jump to a pane, / search in the pane, tab / shift+tab move focus.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(
+                str(pane.NUMBER),
+                f"show_pane('{pane.PANE_ID}')",
+                pane.TITLE,
+                show=False,
+                id=f"pane.{pane.PANE_ID}",
+                tooltip=f"Jump to the {pane.TITLE.lower()} pane",
+            )
+            for pane in PANE_TYPES
+        ),
+        Binding("slash", "search", "search", id="app.search", tooltip="Focus the pane's search or filter"),
+        Binding(
+            "tab", "app.focus_next", "next", show=False, id="app.focus_next", tooltip="Focus the next widget"
+        ),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "previous",
+            show=False,
+            id="app.focus_previous",
+            tooltip="Focus the previous widget",
+        ),
+    ]
+
+    def __init__(self, history: QueryHistory) -> None:
+        super().__init__(id="dashboard")
+        self.history = history
+        self.active_pane = GraphPane.PANE_ID
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="status"):
+            yield Static("", id="status-text")
+            yield ProgressBar(id="ingest-progress", show_eta=False)
+        yield Tabs(*(Tab(f"{p.NUMBER} {p.TITLE}", id=f"tab-{p.PANE_ID}") for p in PANE_TYPES), id="pane-tabs")
+        with Container(id="panes"):
+            yield GraphPane()
+            yield QueryConsole(self.history)
+            yield PluginsPane()
+            yield BudgetPane()
+        yield Footer()
+
+    class Ready(Message):
+        """The panes are mounted: the app may start indexing."""
+
+    def on_mount(self) -> None:
+        self.query_one("#pane-tabs", Tabs).can_focus = False
+        self.apply_layout(self.app.size.width, self.app.size.height)
+        self._set_active(self.active_pane)
+        self.query_one(GraphPane).focus_main()
+        self.post_message(self.Ready())
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.apply_layout(event.size.width, event.size.height)
+
+    def apply_layout(self, width: int, height: int) -> None:
+        self.set_class(width < WIDE or height < TALL, "-narrow")
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    # -- panes ------------------------------------------------------------------------------------
+
+    def pane(self, pane_id: str) -> Pane:
+        return self.query_one(f"#{pane_id}", Pane)
+
+    def focused_pane(self) -> Pane | None:
+        if self.focused is None:
+            return None
+        return next((w for w in self.focused.ancestors_with_self if isinstance(w, Pane)), None)
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self._set_active(pane_id)
+        self.pane(pane_id).focus_main()
+
+    def action_search(self) -> None:
+        pane = self.focused_pane() or self.pane(self.active_pane)
+        if not pane.focus_search():
+            graph = self.pane(GraphPane.PANE_ID)
+            self._set_active(graph.id or GraphPane.PANE_ID)
+            graph.focus_search()
+
+    def _set_active(self, pane_id: str) -> None:
+        self.active_pane = pane_id
+        for pane in self.query(Pane):
+            pane.set_class(pane.id == pane_id, "-active")
+        tabs = self.query_one("#pane-tabs", Tabs)
+        if tabs.active != f"tab-{pane_id}":
+            tabs.active = f"tab-{pane_id}"
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        pane_id = (event.tab.id or "").removeprefix("tab-")
+        if pane_id and pane_id != self.active_pane:
+            self.action_show_pane(pane_id)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for ancestor in event.widget.ancestors_with_self:
+            if isinstance(ancestor, Pane):
+                if ancestor.id and ancestor.id != self.active_pane:
+                    self._set_active(ancestor.id)
+                return

@@ -1,0 +1,60 @@
+"""What every pane shares: its id, title, jump key and the widgets whose keys its help lists."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widget import Widget
+
+
+class Pane(Vertical):
+    """A dashboard pane. Subclasses set ``PANE_ID``, ``TITLE``, ``NUMBER`` and ``HELP_WIDGETS``.
+
+    The help screen and the palette read these class attributes (a small protocol, as in posting).
+    """
+
+    PANE_ID: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+    NUMBER: ClassVar[int] = 0
+    HELP_WIDGETS: ClassVar[tuple[type[Widget], ...]] = ()
+
+    DEFAULT_CLASSES = "pane"
+
+    def __init__(self) -> None:
+        super().__init__(id=self.PANE_ID)
+        self.border_title = f"{self.NUMBER} {self.TITLE}"
+
+    def focus_main(self) -> None:
+        """Give focus to the pane's main widget."""
+        for widget in self.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+
+    def focus_search(self) -> bool:
+        """Focus the pane's search or filter box; False if it has none."""
+        return False
+
+    @classmethod
+    def help_bindings(cls) -> list[tuple[str, list[Binding]]]:
+        """(widget description, its bindings) for the help screen: the pane's own keys first."""
+        groups: list[tuple[str, list[Binding]]] = []
+        for owner in (cls, *cls.HELP_WIDGETS):
+            bindings = [b for b in _bindings(owner.BINDINGS) if b.id]
+            if bindings:
+                groups.append((owner.__doc__.splitlines()[0] if owner.__doc__ else owner.__name__, bindings))
+        return groups
+
+
+def _bindings(items: list[BindingType]) -> list[Binding]:
+    return [b for b in items if isinstance(b, Binding)]
+
+
+def vim_keys(prefix: str, down: str = "cursor_down", up: str = "cursor_up") -> list[BindingType]:
+    """``j`` / ``k`` bound to a widget's cursor actions, with ids under ``prefix``."""
+    return [
+        Binding("j", down, "down", show=False, id=f"{prefix}.down", tooltip="Move the cursor down"),
+        Binding("k", up, "up", show=False, id=f"{prefix}.up", tooltip="Move the cursor up"),
+    ]
