@@ -71,9 +71,14 @@ def test_demo_in_a_real_terminal(session: str) -> None:
     for title in ("1 Codebase graph", "2 Query console", "3 Plugins", "4 Budget monitor"):
         assert title in text
     assert "mod shop.models (7)" in text
+    # Type only once the plugin host is up too. Keys typed while it loaded were lost once in a
+    # loaded full-suite run (the input stayed empty); the cause is not found yet (see the notes).
+    wait_for(session, lambda s: "demo registry pinned" in s)
     time.sleep(1.0)  # let the terminal finish its start-up handshake before typing
     keys(session, "2")
     keys(session, "-l", "callers Entity.describe")
+    # under load the app may still be settling: press Enter only once the input shows the text
+    wait_for(session, lambda s: "callers Entity.describe" in s)
     keys(session, "Enter")
     text = wait_for(session, lambda s: "rows in" in s)
     assert "shop.models" in text
