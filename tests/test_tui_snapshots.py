@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from pt_tui.app.config import Config, LoadedConfig
+from pt_tui.app.widgets.budget_pane import BudgetPane
 
 WIDE = (120, 40)
 SMALL = (80, 24)
@@ -73,6 +74,9 @@ def test_graph_entity_details_and_neighbourhood(snap_compare: Compare) -> None:
         (node,) = app.engine.isg.by_qualname("shop.models.Entity.describe")
         app.screen.query_one("#graph").focus_entity(node.id)
         await settle(pilot)
+        # the budget pane refreshes on a 1 s timer: refresh it now so the frame does not depend on
+        # whether a tick fell inside the test
+        app.screen.query_one(BudgetPane).refresh_stats()
         await still(pilot)
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)

@@ -73,6 +73,7 @@ class GraphPane(Pane):
         super().__init__()
         self.engine: Engine | None = None
         self.selected: str | None = None
+        self._shown: tuple[str, int] | None = None  # (entity, graph generation) last described
 
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder="/ filter entities (name, glob, a.b qualified)", id="graph-filter")
@@ -86,6 +87,7 @@ class GraphPane(Pane):
 
     def set_engine(self, engine: Engine) -> None:
         self.engine = engine
+        self._shown = None
         self.query_one(EntityTree).show_modules(engine)
         self.query_one("#graph-details", Static).update(
             f"[$text-muted]{services.graph_summary(engine)}\nselect an entity to see its details[/]"
@@ -135,10 +137,15 @@ class GraphPane(Pane):
         entity = services.node(self.engine, entity_id)
         if entity is None:
             self.selected = None
+            self._shown = None
             self.query_one("#graph-details", Static).update("[$text-muted]this entity was removed[/]")
             self.query_one(NeighbourList).clear_options()
             return
         self.selected = entity_id
+        shown = (entity_id, self.engine.isg.generation)
+        if shown == self._shown:  # focus_entity and the tree's highlight both ask: query once
+            return
+        self._shown = shown
         self.query_one("#graph-details", Static).update(details(entity))
         self._load_neighbourhood(entity)
 
