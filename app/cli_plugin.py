@@ -28,11 +28,9 @@ def default_plugin_dirs() -> list[Path]:
     value = os.environ.get("PT_TUI_PLUGIN_PATH")
     if value:
         return [Path(p) for p in value.split(os.pathsep) if p]
-    import platformdirs
+    from pt_tui.core.userdirs import data_dir
 
-    data = os.environ.get("PT_TUI_DATA_DIR")
-    base = Path(data).expanduser() if data else platformdirs.user_data_path("pt-tui")
-    return [base / "plugins"]
+    return [data_dir() / "plugins"]
 
 
 def _console() -> Console:

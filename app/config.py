@@ -8,17 +8,15 @@ Unknown keys are errors that name the key; a bad file yields the defaults plus o
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import platformdirs
 
+from pt_tui.core import userdirs
 from pt_tui.themes import DEFAULT_THEME, THEMES, theme_name
 
-APP_NAME = "pt-tui"
 CONFIG_FILE = "config.toml"
 KEYMAP_FILE = "keymap.toml"
 
@@ -62,13 +60,11 @@ class LoadedConfig:
 
 
 def config_dir() -> Path:
-    override = os.environ.get("PT_TUI_CONFIG_DIR")
-    return Path(override) if override else platformdirs.user_config_path(APP_NAME)
+    return userdirs.config_dir()
 
 
 def data_dir() -> Path:
-    override = os.environ.get("PT_TUI_DATA_DIR")
-    return Path(override) if override else platformdirs.user_data_path(APP_NAME)
+    return userdirs.data_dir()
 
 
 def _decode(path: Path, kind: Any) -> Any:

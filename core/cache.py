@@ -6,18 +6,16 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
-import platformdirs
+from pt_tui.core.userdirs import cache_dir
 
 CACHE_ENV = "PT_TUI_CACHE_DIR"
 
 
 def cache_root() -> Path:
     """The base cache folder: ``$PT_TUI_CACHE_DIR`` or the platform's user cache dir for pt-tui."""
-    override = os.environ.get(CACHE_ENV)
-    return Path(override) if override else platformdirs.user_cache_path("pt-tui")
+    return cache_dir()
 
 
 def root_digest(root: str | Path) -> str:

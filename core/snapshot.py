@@ -39,6 +39,7 @@ from pt_tui.core.cache import project_dir
 from pt_tui.core.lang import FileFacts, languages
 from pt_tui.core.model import Edge
 from pt_tui.core.stamps import FileStamp
+from pt_tui.core.userdirs import fsync_dir
 
 MAGIC = b"PTTUISNP"
 FORMAT_VERSION = 1
@@ -201,21 +202,8 @@ def write_snapshot(path: Path, header: SnapshotHeader, body: SnapshotBody) -> in
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return sum(len(p) for p in parts)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not possible on some platforms (Windows); the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove_orphans(path: Path) -> None:

@@ -14,23 +14,20 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Final, Literal
+from typing import Literal
 
-import platformdirs
 import wasmtime
 
+from pt_tui.core import userdirs
 from pt_tui.sandbox.wasm import runtime
 
-ENV_CACHE_DIR: Final = "PT_TUI_CACHE_DIR"
 _DIGEST = 32
 
 Source = Literal["cache", "compiled"]
 
 
 def cache_dir() -> Path:
-    base = os.environ.get(ENV_CACHE_DIR)
-    root = Path(base) if base else platformdirs.user_cache_path("pt-tui")
-    return root / "wasm"
+    return userdirs.cache_dir() / "wasm"
 
 
 def entry_path(sha256: str) -> Path:
