@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-_WAT_PLUGIN_TOML = """\
+#: The manifest of every WASM scaffold (WAT, C and Rust build the same module).
+_WASM_PLUGIN_TOML = """\
 name = "{{NAME}}"
 version = "0.1.0"
 description = "CALLS fan-in of the input entities (a pt-tui plugin scaffold)"
@@ -154,7 +155,8 @@ test: {{IDENT}}.wasm
 .PHONY: test
 """
 
-_WAT_TEST_IDENT_PY = """\
+#: Every scaffold's test: the same verb, whatever the language.
+_TEST_IDENT_PY = """\
 \"\"\"The scaffold's test: load the plugin through the real pt-tui host and run its verb.\"\"\"
 
 from pathlib import Path
@@ -178,28 +180,6 @@ def test_counts_the_callers(tmp_path: Path) -> None:
     finally:
         loaded.close()
     assert [(row.node.id, row.distance) for row in out.rows] == [(node.id, 2)]
-"""
-
-_C_PLUGIN_TOML = """\
-name = "{{NAME}}"
-version = "0.1.0"
-description = "CALLS fan-in of the input entities (a pt-tui plugin scaffold)"
-tier = "wasm"
-kind = "query"
-abi_version = 1
-capabilities = ["graph.read"]
-query_types = [
-  { name = "{{NAME}}", help = "how many entities call each input entity", takes_input = true, feeds = "entity", params = [
-    { name = "entity", type = "entity", required = false, help = "the entity (or pipe entities in)" },
-  ] },
-]
-
-[artifact]
-wasm = "{{IDENT}}.wasm"
-
-[budget]
-max_query_time_us = 500
-max_memory_mb = 2.0
 """
 
 _C_IDENT_C = """\
@@ -319,54 +299,6 @@ test: {{IDENT}}.wasm
 	$(PYTHON) -m pytest -q test_{{IDENT}}.py
 
 .PHONY: test
-"""
-
-_C_TEST_IDENT_PY = """\
-\"\"\"The scaffold's test: load the plugin through the real pt-tui host and run its verb.\"\"\"
-
-from pathlib import Path
-
-from pt_tui.core.engine import Engine
-from pt_tui.sandbox.api import QueryRequest
-from pt_tui.sandbox.loader import LoadOptions, load_plugin
-
-HERE = Path(__file__).resolve().parent
-
-
-def test_counts_the_callers(tmp_path: Path) -> None:
-    (tmp_path / "m.py").write_text("def target():\\n    pass\\n\\ndef a():\\n    target()\\n\\ndef b():\\n    target()\\n")
-    engine = Engine(tmp_path)
-    engine.index()
-    (node,) = engine.isg.by_name("target")
-    loaded = load_plugin(HERE, grants=None, trust=None, dev=True, options=LoadOptions(calibrate=False))
-    try:
-        request = QueryRequest(verb="{{NAME}}", entities={"entity": (node.id,)})
-        out = loaded.plugin.execute_query(request, engine.isg)
-    finally:
-        loaded.close()
-    assert [(row.node.id, row.distance) for row in out.rows] == [(node.id, 2)]
-"""
-
-_RUST_PLUGIN_TOML = """\
-name = "{{NAME}}"
-version = "0.1.0"
-description = "CALLS fan-in of the input entities (a pt-tui plugin scaffold)"
-tier = "wasm"
-kind = "query"
-abi_version = 1
-capabilities = ["graph.read"]
-query_types = [
-  { name = "{{NAME}}", help = "how many entities call each input entity", takes_input = true, feeds = "entity", params = [
-    { name = "entity", type = "entity", required = false, help = "the entity (or pipe entities in)" },
-  ] },
-]
-
-[artifact]
-wasm = "{{IDENT}}.wasm"
-
-[budget]
-max_query_time_us = 500
-max_memory_mb = 2.0
 """
 
 _RUST_SRC_LIB_RS = """\
@@ -540,32 +472,6 @@ test: {{IDENT}}.wasm
 .PHONY: test
 """
 
-_RUST_TEST_IDENT_PY = """\
-\"\"\"The scaffold's test: load the plugin through the real pt-tui host and run its verb.\"\"\"
-
-from pathlib import Path
-
-from pt_tui.core.engine import Engine
-from pt_tui.sandbox.api import QueryRequest
-from pt_tui.sandbox.loader import LoadOptions, load_plugin
-
-HERE = Path(__file__).resolve().parent
-
-
-def test_counts_the_callers(tmp_path: Path) -> None:
-    (tmp_path / "m.py").write_text("def target():\\n    pass\\n\\ndef a():\\n    target()\\n\\ndef b():\\n    target()\\n")
-    engine = Engine(tmp_path)
-    engine.index()
-    (node,) = engine.isg.by_name("target")
-    loaded = load_plugin(HERE, grants=None, trust=None, dev=True, options=LoadOptions(calibrate=False))
-    try:
-        request = QueryRequest(verb="{{NAME}}", entities={"entity": (node.id,)})
-        out = loaded.plugin.execute_query(request, engine.isg)
-    finally:
-        loaded.close()
-    assert [(row.node.id, row.distance) for row in out.rows] == [(node.id, 2)]
-"""
-
 _PYTHON_PLUGIN_TOML = """\
 name = "{{NAME}}"
 version = "0.1.0"
@@ -629,56 +535,30 @@ test:
 .PHONY: all test
 """
 
-_PYTHON_TEST_IDENT_PY = """\
-\"\"\"The scaffold's test: load the plugin through the real pt-tui host and run its verb.\"\"\"
-
-from pathlib import Path
-
-from pt_tui.core.engine import Engine
-from pt_tui.sandbox.api import QueryRequest
-from pt_tui.sandbox.loader import LoadOptions, load_plugin
-
-HERE = Path(__file__).resolve().parent
-
-
-def test_counts_the_callers(tmp_path: Path) -> None:
-    (tmp_path / "m.py").write_text("def target():\\n    pass\\n\\ndef a():\\n    target()\\n\\ndef b():\\n    target()\\n")
-    engine = Engine(tmp_path)
-    engine.index()
-    (node,) = engine.isg.by_name("target")
-    loaded = load_plugin(HERE, grants=None, trust=None, dev=True, options=LoadOptions(calibrate=False))
-    try:
-        request = QueryRequest(verb="{{NAME}}", entities={"entity": (node.id,)})
-        out = loaded.plugin.execute_query(request, engine.isg)
-    finally:
-        loaded.close()
-    assert [(row.node.id, row.distance) for row in out.rows] == [(node.id, 2)]
-"""
-
 TEMPLATES: dict[str, dict[str, str]] = {
     "wat": {
-        "plugin.toml": _WAT_PLUGIN_TOML,
+        "plugin.toml": _WASM_PLUGIN_TOML,
         "IDENT.wat": _WAT_IDENT_WAT,
         "Makefile": _WAT_MAKEFILE,
-        "test_IDENT.py": _WAT_TEST_IDENT_PY,
+        "test_IDENT.py": _TEST_IDENT_PY,
     },
     "c": {
-        "plugin.toml": _C_PLUGIN_TOML,
+        "plugin.toml": _WASM_PLUGIN_TOML,
         "IDENT.c": _C_IDENT_C,
         "Makefile": _C_MAKEFILE,
-        "test_IDENT.py": _C_TEST_IDENT_PY,
+        "test_IDENT.py": _TEST_IDENT_PY,
     },
     "rust": {
-        "plugin.toml": _RUST_PLUGIN_TOML,
+        "plugin.toml": _WASM_PLUGIN_TOML,
         "src/lib.rs": _RUST_SRC_LIB_RS,
         "Cargo.toml": _RUST_CARGO_TOML,
         "Makefile": _RUST_MAKEFILE,
-        "test_IDENT.py": _RUST_TEST_IDENT_PY,
+        "test_IDENT.py": _TEST_IDENT_PY,
     },
     "python": {
         "plugin.toml": _PYTHON_PLUGIN_TOML,
         "IDENT.py": _PYTHON_IDENT_PY,
         "Makefile": _PYTHON_MAKEFILE,
-        "test_IDENT.py": _PYTHON_TEST_IDENT_PY,
+        "test_IDENT.py": _TEST_IDENT_PY,
     },
 }
