@@ -67,7 +67,7 @@ class _Frame:
         body: int,
         owner: int,
         generics: S.Generics,
-        bindings: list[tuple[int, str, F.TExpr | None]] | None = None,
+        bindings: list[_Binding] | None = None,
         vis: Visibility | None = None,
     ) -> None:
         self.end = end
@@ -77,11 +77,13 @@ class _Frame:
         self.body = body  # node index references inside are made from (module, fn, const, static)
         self.owner = owner  # node index of the impl / trait that ``Self`` means, or -1
         self.generics = generics
-        self.bindings = bindings  # a fn's local variables: (visible from byte, name, type)
+        self.bindings = bindings  # a fn's local variables: (visible from byte, to byte, name, type)
         self.vis = vis  # visibility of the items of a trait / trait impl (None: their own)
 
 
 _Handler = Callable[[TSNode, _Frame], "_Frame | None"]
+_Binding = tuple[int, int, str, "F.TExpr | None"]
+_FOREVER = 1 << 62
 
 
 def extract_file(path: str, source: bytes, ctx: ExtractContext) -> FileFacts:
@@ -159,6 +161,7 @@ class _Extraction:
             "invoke": self._invoke,
             "literal": self._literal,
             "let": self._let,
+            "closure": self._closure,
         }
 
     # -- nodes --------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ class _Extraction:
         base = f"{frame.prefix}::{name}"
         index = self._add(kind, name, base, ts_node, frame, vis)
         generics = self._generics(ts_node, index, frame)
-        bindings: list[tuple[int, str, F.TExpr | None]] = []
+        bindings: list[_Binding] = []
         scoped = _Frame(ts_node.end_byte, index, "fn", base, index, frame.owner, generics, bindings)
         params = ts_node.child_by_field_name("parameters")
         if params is not None:
@@ -260,7 +263,9 @@ class _Extraction:
                 self._type_refs(ptype, index, scoped, generics)
                 pattern = param.child_by_field_name("pattern")
                 if pattern is not None and pattern.type == "identifier":
-                    bindings.append((-1, S.text(pattern), S.type_expr(ptype, generics)))
+                    bindings.append((-1, _FOREVER, S.text(pattern), S.type_expr(ptype, generics)))
+        if ts_node.type == "function_signature_item" and frame.role == "trait":
+            self.payload.required.append(index)
         ret = ts_node.child_by_field_name("return_type")
         if ret is not None:
             self._type_refs(ret, index, scoped, generics)
@@ -413,7 +418,11 @@ class _Extraction:
         name = S.text(name_node)
         vis = self._member_vis(ts_node, frame)
         index = self._add(kind, name, f"{frame.prefix}::{name}", ts_node, frame, vis)
-        self._type_refs(ts_node.child_by_field_name("type"), index, frame, frame.generics)
+        vtype = ts_node.child_by_field_name("type")
+        self._type_refs(vtype, index, frame, frame.generics)
+        texpr = S.type_expr(vtype, frame.generics)
+        if texpr is not None:
+            self.payload.fns.append(F.Fn(index, frame.body, frame.owner, texpr))
         return _Frame(
             ts_node.end_byte, index, "value", f"{frame.prefix}::{name}", index, frame.owner, frame.generics
         )
@@ -425,8 +434,10 @@ class _Extraction:
         name = S.text(name_node)
         exported = S.has_attribute(ts_node, b"macro_export")
         vis = Visibility.PUBLIC if exported else Visibility.CRATE
-        self._add(NodeKind.MACRO, name, f"{frame.prefix}::{name}", ts_node, frame, vis)
-        return None
+        base = f"{frame.prefix}::{name}"
+        index = self._add(NodeKind.MACRO, name, base, ts_node, frame, vis)
+        # the calls its rules expand to (parsed again in ``run``) are the macro's own
+        return _Frame(ts_node.end_byte, index, "macro", base, index, -1, {})
 
     def _mod(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
         name_node = ts_node.child_by_field_name("name")
@@ -436,7 +447,8 @@ class _Extraction:
         body = ts_node.child_by_field_name("body")
         macro_use = S.has_attribute(ts_node, b"macro_use")
         if body is None:
-            self.payload.mods.append(F.ModDecl(frame.body, name, ts_node.start_point[0] + 1, macro_use))
+            line = ts_node.start_point[0] + 1
+            self.payload.mods.append(F.ModDecl(frame.body, name, line, macro_use, S.path_attribute(ts_node)))
             return None
         doc = S.outer_doc(ts_node) or S.inner_doc(body.named_children[:16])
         base = f"{frame.prefix}::{name}"
@@ -472,6 +484,8 @@ class _Extraction:
     # -- references -----------------------------------------------------------------------------
 
     def _call(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        if ts_node.has_error and any(c.is_error for c in ts_node.children):
+            return None  # ``Type::$method(x)`` in a macro rule reads as a call of ``Type``
         fn = ts_node.child_by_field_name("function")
         if fn is not None and fn.type == "generic_function":
             fn = fn.child_by_field_name("function")
@@ -497,7 +511,7 @@ class _Extraction:
             if bounds:
                 self._ref(F.RefKind.METHOD, frame, line, name=path[1], recv=F.TBounds(bounds))
             return None
-        self._ref(F.RefKind.CALL, frame, line, path)
+        self._ref(F.RefKind.CALL, frame, line, path, recv=S.qualified_self(fn, frame.generics))
         return None
 
     def _invoke(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
@@ -522,7 +536,23 @@ class _Extraction:
             texpr = S.type_expr(ltype, frame.generics)
         else:
             texpr = S.expr_type(ts_node.child_by_field_name("value"), _lookup(frame, ts_node.start_byte))
-        frame.bindings.append((ts_node.end_byte, S.text(pattern), texpr))
+        frame.bindings.append((ts_node.end_byte, _FOREVER, S.text(pattern), texpr))
+        return None
+
+    def _closure(self, ts_node: TSNode, frame: _Frame) -> _Frame | None:
+        """A closure's parameters are locals inside it (typed ones with their type)."""
+        params = ts_node.child_by_field_name("parameters")
+        if frame.bindings is None or params is None:
+            return None
+        start, end = ts_node.start_byte, ts_node.end_byte
+        for param in params.named_children:
+            pattern: TSNode | None = param
+            ptype: TSNode | None = None
+            if param.type == "parameter":
+                pattern, ptype = param.child_by_field_name("pattern"), param.child_by_field_name("type")
+            if pattern is not None and pattern.type == "identifier":
+                texpr = S.type_expr(ptype, frame.generics) if ptype is not None else None
+                frame.bindings.append((start, end, S.text(pattern), texpr))
         return None
 
 
@@ -545,6 +575,12 @@ def _macro_bodies(captures: list[_Capture]) -> tuple[list[Range], list[Range]]:
     items: list[Range] = []
     exprs: list[Range] = []
     for _, _, tag, node in captures:
+        if tag == "macro":  # a ``macro_rules!`` definition: what each rule expands to
+            for rule in node.named_children:
+                right = rule.child_by_field_name("right") if rule.type == "macro_rule" else None
+                if right is not None and right.end_byte - right.start_byte > 2:
+                    exprs.append(Range(right.start_point, right.end_point, right.start_byte, right.end_byte))
+            continue
         if tag != "invoke" or not node.child_count:
             continue
         body = node.child(node.child_count - 1)
@@ -569,17 +605,17 @@ def _parse_ranges(source: bytes, ranges: list[Range]) -> Tree:
 
 
 def _lookup(frame: _Frame, at: int) -> S.Lookup:
-    """The type of a local variable of ``frame``'s fn as bound before byte ``at``."""
+    """Whether a name is a local variable of ``frame``'s fn at byte ``at``, and its type if known."""
     bindings = frame.bindings or []
 
-    def look(name: str) -> F.TExpr | None:
-        for visible, var, texpr in reversed(bindings):
-            if var == name and visible <= at:
-                return texpr
-        return None
+    def look(name: str) -> tuple[bool, F.TExpr | None]:
+        for start, end, var, texpr in reversed(bindings):
+            if var == name and start <= at < end:
+                return True, texpr
+        return False, None
 
     return look
 
 
 def _is_local(frame: _Frame, name: str, at: int) -> bool:
-    return any(var == name and visible <= at for visible, var, _ in frame.bindings or ())
+    return any(var == name and start <= at < end for start, end, var, _ in frame.bindings or ())

@@ -68,7 +68,13 @@ class TUnwrap(msgspec.Struct, frozen=True, array_like=True, tag="u"):
     inner: TExpr
 
 
-TExpr = TPath | TBounds | TCall | TMethod | TField | TSelf | TUnwrap
+class TValue(msgspec.Struct, frozen=True, array_like=True, tag="v"):
+    """A path used as a value: a unit struct (``Unit``), a variant (``E::B``), a const or static."""
+
+    path: Path
+
+
+TExpr = TPath | TBounds | TCall | TMethod | TField | TSelf | TUnwrap | TValue
 
 
 class RefKind(IntEnum):
@@ -110,6 +116,7 @@ class ModDecl(msgspec.Struct, frozen=True, array_like=True):
     name: str
     line: int
     macro_use: bool = False  # ``#[macro_use] mod name;``: its macros stay visible after it
+    file: str = ""  # ``#[path = "file"] mod name;``: the file, relative to the declaring file's folder
 
 
 class Impl(msgspec.Struct, frozen=True, array_like=True):
@@ -123,7 +130,7 @@ class Impl(msgspec.Struct, frozen=True, array_like=True):
 
 
 class Fn(msgspec.Struct, frozen=True, array_like=True):
-    """A function's return type, for calls whose result is used as a receiver."""
+    """A function's return type (a const's or static's type), for values used as receivers."""
 
     node: int
     scope: int
@@ -171,6 +178,7 @@ class Payload(msgspec.Struct, array_like=True):
     aliases: list[Alias] = []
     traits: list[Trait] = []
     macro_use: list[int] = []  # inline modules marked ``#[macro_use]``
+    required: list[int] = []  # trait methods without a default body
 
 
 _ENCODER = msgspec.msgpack.Encoder()

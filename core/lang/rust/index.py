@@ -12,6 +12,7 @@ Targets are node ids, except an enum variant, which is ``"v:" + <enum id>`` (var
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -72,6 +73,8 @@ class Index:
         self.impls_by_type: dict[str, list[ImplInfo]] = {}
         self.impl_info: dict[str, ImplInfo] = {}
         self.blanket: list[ImplInfo] = []
+        self.impls_by_trait: dict[str, list[ImplInfo]] = {}
+        self.required: set[str] = set()  # trait methods without a default body
         self.external_impls: dict[str, list[ImplInfo]] = {}  # impls for types outside the graph, by name
         self.supertraits: dict[str, tuple[Ctx, tuple[F.TypeRef, ...]]] = {}
         self.fn_ret: dict[str, tuple[Ctx, F.TExpr]] = {}
@@ -86,6 +89,7 @@ class Index:
         self._trait_memo: dict[str, list[str]] = {}
         self._enclosing: dict[str, frozenset[str]] = {}
         self._blanket_memo: dict[str, list[str]] = {}
+        self._dispatch_memo: dict[tuple[str, str], list[str]] = {}
         self.macro_use: set[str] = set()  # modules whose macros outlive them (``#[macro_use]``)
         for path, f in facts.items():
             self._add_file(path, f)
@@ -97,6 +101,8 @@ class Index:
                 self.uses.setdefault(scope, []).append(use)
         for view in self.files.values():
             self._add_payload(view)
+        for view in self.files.values():
+            self._add_path_mods(view)
         for info in self.impl_info.values():
             self._resolve_impl(info)
 
@@ -164,6 +170,7 @@ class Index:
         for trait in p.traits:
             self.supertraits.setdefault(ids[trait.node], (ctx(trait.scope, trait.node), trait.supertraits))
         self.macro_use.update(ids[i] for i in p.macro_use)
+        self.required.update(ids[i] for i in p.required)
         for decl in p.mods:
             if decl.macro_use:
                 parent = self.nodes.get(self._module_of(ids[decl.scope]))
@@ -171,12 +178,34 @@ class Index:
                 if child is not None:
                     self.macro_use.add(child)
 
+    def _add_path_mods(self, view: FileView) -> None:
+        """``#[path = "x.rs"] mod name;``: the file's module is ``name`` in the declaring module."""
+        for decl in view.payload.mods:
+            child = self.path_mod(view, decl)
+            if not child:
+                continue
+            parent = self._module_of(view.ids[decl.scope])
+            if parent and child != parent:
+                self.module_parent[child] = parent
+                self.items.setdefault(parent, {}).setdefault(decl.name, []).append(child)
+
+    def path_mod(self, view: FileView, decl: F.ModDecl) -> str:
+        """The module of the file a ``#[path]`` attribute names ("" if none or not in the graph)."""
+        if not decl.file:
+            return ""
+        target = self.files.get(
+            posixpath.normpath(posixpath.join(posixpath.dirname(view.facts.path), decl.file))
+        )
+        return target.ids[0] if target is not None and target.ids else ""
+
     def _resolve_impl(self, info: ImplInfo) -> None:
         fact = info.fact
         if fact.trait is not None:
             info.trait_ids = [
                 t for t in self.resolve_path(info.ctx, fact.trait.path, TRAIT_NS) if self.is_trait(t)
             ]
+            for trait_id in info.trait_ids:
+                self.impls_by_trait.setdefault(trait_id, []).append(info)
         if fact.blanket:  # ``Self`` is any type with the bounds: it has the bounds' and the trait's items
             self.blanket.append(info)
             bounds = [t for b in fact.bounds for t in self.resolve_path(info.ctx, b.path, TRAIT_NS)]
@@ -366,7 +395,7 @@ class Index:
         if first == "::":
             bases = self.crate_named(rest[0]) if rest else []
             rest = rest[1:]
-        elif first == "crate":
+        elif first in ("crate", "$crate"):  # ``$crate`` in a macro: the crate defining it
             root = self.crate_root_of(ctx)
             bases = [root] if root else []
         elif first == "self":
@@ -508,6 +537,49 @@ class Index:
         return _unique(
             [m for info in self.external_impls.get(type_name, ()) for m in self._impl_member(info, name)]
         )
+
+    def dispatch(self, trait_id: str, name: str) -> list[str]:
+        """What calling the trait method ``name`` on a value known only by a trait it implements
+        (``&dyn Tr``, ``T: Tr``, ``self`` in a default method) can run: for each impl of the trait in
+        the graph, the method of that impl of the declaring trait, or the trait's default body when it
+        does not override it. Empty when the trait has no such method or no impls in the graph."""
+        key = (trait_id, name)
+        memo = self._dispatch_memo.get(key)
+        if memo is not None:
+            return memo
+        out: list[str] = []
+        for decl in self.trait_member(trait_id, name):
+            declaring = self.nodes[decl].parent
+            default = [] if decl in self.required else [decl]
+            for info in self.impls_by_trait.get(trait_id, ()):
+                if declaring == trait_id or info.fact.blanket:
+                    impls = [info] if declaring == trait_id else []
+                else:  # a supertrait's method: the impl of the supertrait for the same type
+                    impls = [
+                        i
+                        for t in info.self_ids
+                        for i in self.impls_by_type.get(t, ())
+                        if declaring in i.trait_ids
+                    ]
+                for impl in impls:
+                    out.extend(self.members.get(impl.id, {}).get(name, ()) or default)
+        memo = self._dispatch_memo[key] = _unique(out)
+        return memo
+
+    def derefs(self, type_id: str) -> list[tuple[str, list[str]]]:
+        """The ``Target`` types of a type's ``Deref`` impls in the graph, each with the impl's ``deref``
+        method (what a method call through it runs first)."""
+        out: list[tuple[str, list[str]]] = []
+        for info in self.impls_by_type.get(type_id, ()):
+            trait = info.fact.trait
+            if trait is None or trait.path[-1] != "Deref":
+                continue
+            members = self.members.get(info.id, {})
+            for alias in members.get("Target", ()):
+                for target in self.follow_alias(alias):
+                    if self.kind(target) in NOMINAL and target != type_id:
+                        out.append((target, list(members.get("deref", ()))))
+        return out
 
     def _impl_member(self, info: ImplInfo, name: str) -> list[str]:
         found = self.members.get(info.id, {}).get(name)

@@ -49,6 +49,10 @@ R = Resolution
 LITERAL_NS = frozenset({K.STRUCT, K.UNION, K.ENUM, K.TYPE_ALIAS, K.MODULE})
 CALLEE_KINDS = frozenset({K.FUNCTION, K.METHOD, K.STRUCT, K.MACRO})
 _DEPTH = 10
+_DEREFS = 3  # ``Deref`` steps a method lookup follows
+#: A call on a value known by a trait links to at most this many impls' methods; a trait with more
+#: (tokio's ``AsyncWrite``: 44) links to its own declaration instead, as a summary of them all.
+_DISPATCH_CAP = 16
 
 #: A type a value may have: a node id ("" when outside the graph), the written type, where it is read.
 Ty = tuple[str, F.TypeRef | None, Ctx | None]
@@ -143,6 +147,15 @@ class RustResolver(Resolver):
             return out
         if isinstance(texpr, F.TUnwrap):
             return self.unwrap(self.eval(texpr.inner, ctx, depth))
+        if isinstance(texpr, F.TValue):
+            out = []
+            for target in index.resolve_path(ctx, texpr.path, VALUE_NS):
+                kind = index.kind(target)
+                if target.startswith(VARIANT) or kind in NOMINAL:  # a unit struct or variant
+                    out.append((target.removeprefix(VARIANT), None, None))
+                elif kind in (K.CONST, K.STATIC) and target in index.fn_ret:
+                    out.extend(self.eval(index.fn_ret[target][1], index.fn_ret[target][0], depth))
+            return out
         return []
 
     def eval_ref(self, ref: F.TypeRef, ctx: Ctx) -> list[Ty]:
@@ -172,32 +185,67 @@ class RustResolver(Resolver):
         kind = self.index.kind(target)
         if kind in NOMINAL:
             return [(target, None, None)]
+        if kind not in (K.FUNCTION, K.METHOD):  # a const's type is not what calling it returns
+            return []
         entry = self.index.fn_ret.get(target)
         return self.eval(entry[1], entry[0], depth) if entry is not None else []
 
-    def methods_of(self, types: list[Ty], name: str) -> tuple[list[str], bool]:
-        """The method ``name`` on values of these types (inherent, trait impl, trait default), and
-        whether it was only found in a blanket impl, whose bounds are not checked."""
+    def methods_of(
+        self, types: list[Ty], name: str, via: list[str] | None = None, derefs: int = 0
+    ) -> tuple[list[str], bool]:
+        """The method ``name`` on values of these types (inherent, trait impl, trait default, then
+        through ``Deref``: the ``deref`` methods that runs are added to ``via``), and whether it was
+        only found in a blanket impl, whose bounds are not checked. On a value known by a trait, the
+        impls' methods it dispatches to (see :meth:`Index.dispatch`), or the trait's declaration
+        when the graph has no impl of it or too many (``_DISPATCH_CAP``)."""
         index = self.index
         found: list[str] = []
         for type_id, ref, _ in types:
             kind = index.kind(type_id)
             if kind in NOMINAL:
-                found.extend(index.assoc(type_id, name))
+                own = index.assoc(type_id, name)
+                if not own and derefs < _DEREFS:
+                    for target, deref in index.derefs(type_id):
+                        got = self.methods_of([(target, None, None)], name, via, derefs + 1)[0]
+                        if got and via is not None:
+                            via.extend(deref)
+                        own.extend(got)
+                found.extend(own)
             elif kind is K.TRAIT:
-                found.extend(index.trait_member(type_id, name))
+                impls = index.dispatch(type_id, name)
+                wide = not impls or len(impls) > _DISPATCH_CAP
+                found.extend(index.trait_member(type_id, name) if wide else impls)
             elif not type_id and ref is not None:
                 found.extend(index.external_member(ref.path[-1], name))
         if found or not any(t for t, _, _ in types):
             return list(dict.fromkeys(found)), False
         return index.blanket_member(name), True
 
+    def qualified(self, recv: F.TExpr, path: F.Path, ctx: Ctx) -> list[str]:
+        """``<X as Trait>::f``: the ``f`` of X's impl of Trait (or Trait's default), whatever X's
+        inherent items are; on a value known by a trait, what it dispatches to."""
+        index = self.index
+        traits = {t for t in index.resolve_path(ctx, path[:-1], TRAIT_NS) if index.is_trait(t)}
+        name = path[-1]
+        found: list[str] = []
+        for type_id, _, _ in self.eval(recv, ctx):
+            if index.kind(type_id) is K.TRAIT:
+                found.extend(self.methods_of([(type_id, None, ctx)], name)[0])
+                continue
+            for info in index.impls_by_type.get(type_id, ()):
+                mine = [t for t in info.trait_ids if t in traits]
+                if mine:
+                    own = index.members.get(info.id, {}).get(name)
+                    found.extend(own or [m for t in mine for m in index.trait_member(t, name)])
+        return list(dict.fromkeys(found))
+
 
 def _declared(texpr: F.TExpr) -> bool:
-    """A receiver whose type is declared (``self``, a typed binding, a field), not inferred."""
+    """A receiver whose type is declared (``self``, a typed binding, a field, a unit struct, variant
+    or const), not inferred."""
     while isinstance(texpr, F.TField):
         texpr = texpr.recv
-    return isinstance(texpr, F.TSelf | F.TPath | F.TBounds)
+    return isinstance(texpr, F.TSelf | F.TPath | F.TBounds | F.TValue)
 
 
 class _FileResolution:
@@ -271,6 +319,11 @@ class _FileResolution:
     def call(self, src: str, ref: F.Ref, ctx: Ctx) -> None:
         index = self.index
         found = index.resolve_path(ctx, ref.path, VALUE_NS)
+        if found and len(ref.path) == 2 and ref.path[0] == "Self" and index.is_trait(ctx.owner):
+            # ``Self::f(..)`` in a trait's default method: what ``self.f(..)`` runs there
+            found = self.resolver.methods_of([(ctx.owner, None, ctx)], ref.path[1])[0] or found
+        elif found and ref.recv is not None:  # ``<X as Trait>::f(..)``: X's impl of Trait
+            found = self.resolver.qualified(ref.recv, ref.path, ctx) or found
         if found:
             variants = [t[len(VARIANT) :] for t in found if t.startswith(VARIANT)]
             callees = [t for t in found if index.kind(t) in CALLEE_KINDS]
@@ -282,7 +335,10 @@ class _FileResolution:
                 self.miss("calls", "not-callable")
             return
         name = ref.path[-1]
-        if len(ref.path) == 1:
+        if len(ref.path) == 1 and name[:1].isupper() and name not in PRELUDE_CALLS:
+            # a tuple struct or variant outside the graph, never a fn of the graph named alike
+            self.miss("calls", "constructor")
+        elif len(ref.path) == 1:
             self.fallback(src, name, K.FUNCTION, ref.line)
         elif index.resolve_path(ctx, ref.path[:-1], TYPE_NS):
             self.miss("calls", "no-such-member")
@@ -294,14 +350,26 @@ class _FileResolution:
         if recv is not None:
             types = self.resolver.eval(recv, ctx)
             if types:
-                found, blanket = self.resolver.methods_of(types, ref.name)
+                via: list[str] = []
+                found, blanket = self.resolver.methods_of(types, ref.name, via)
+                if len(found) > 1 and src in found and self._forwards(src):
+                    found = [f for f in found if f != src]
                 if found:
                     how = R.EXACT if _declared(recv) and not blanket else R.INFERRED
                     self.emit(src, found, E.CALLS, ref.line, how)
+                    for deref in dict.fromkeys(via):  # the ``deref`` calls of auto-deref, each one certain
+                        self.emit(src, [deref], E.CALLS, ref.line, how)
                 else:
                     self.miss("method", "not-on-type" if any(t for t, _, _ in types) else "external-receiver")
                 return
         self.fallback(src, ref.name, K.METHOD, ref.line)
+
+    def _forwards(self, src: str) -> bool:
+        """Whether ``src`` is a method of a blanket impl (``impl<T: Tr> Tr for &T``), whose calls of
+        its own name forward to the inner value's impl rather than recurse."""
+        node = self.index.nodes.get(src)
+        info = self.index.impl_info.get(node.parent) if node is not None else None
+        return info is not None and info.fact.blanket
 
     def fallback(self, src: str, name: str, kind: K, line: int) -> None:
         """The last resort: a name unique among the graph's functions (or methods), not a std name."""
@@ -335,6 +403,9 @@ class _FileResolution:
         by_path = index.resolve_path(self.ctx(ref.scope, -1), ref.path, MACRO_NS) if len(ref.path) > 1 else []
         if by_path:
             self.emit(src, by_path, E.CALLS, ref.line)
+            return
+        if index.kind(src) is K.MACRO:  # a macro's body names macros where it expands: no guessing
+            self.miss("macro", "in-macro-body")
             return
         # files of one package that its crate roots reach only through ``mod`` (tests/*.rs sharing a
         # ``#[macro_use] mod macros;``), then the macros other crates export
@@ -372,7 +443,9 @@ class _FileResolution:
         node = index.nodes.get(module)
         if node is None:
             return
-        child = index.module_by_qual.get(f"{node.qualname.split('#')[0]}::{decl.name}")
+        child = index.path_mod(self.view, decl) or index.module_by_qual.get(
+            f"{node.qualname.split('#')[0]}::{decl.name}"
+        )
         if child is None:
             root = index.module_by_qual.get(self.view.payload.crate_root)
             root_node = index.nodes.get(root) if root is not None else None

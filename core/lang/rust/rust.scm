@@ -20,3 +20,4 @@
 (macro_invocation) @invoke
 (struct_expression) @literal
 (let_declaration) @let
+(closure_expression) @closure

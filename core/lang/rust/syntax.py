@@ -22,6 +22,7 @@ from pt_tui.core.lang.rust.facts import (
     TPath,
     TSelf,
     TUnwrap,
+    TValue,
     TypeRef,
 )
 from pt_tui.core.model import Visibility
@@ -32,7 +33,7 @@ SIGNATURE_CAP = 240
 _EXPR_DEPTH = 8
 
 Generics = Mapping[str, tuple[TypeRef, ...]]  # type parameter -> its trait bounds
-Lookup = Callable[[str], "TExpr | None"]  # a local variable's type, if known
+Lookup = Callable[[str], "tuple[bool, TExpr | None]"]  # whether a name is a local variable; its type
 
 
 _SIMPLE_PATHS = frozenset({"identifier", "type_identifier", "scoped_identifier", "scoped_type_identifier"})
@@ -87,6 +88,15 @@ def path_of(node: TSNode | None) -> Path | None:
             return path_of(inner.child_by_field_name("alias"))
         return path_of(inner)
     return None
+
+
+def qualified_self(fn: TSNode, generics: Generics) -> TExpr | None:
+    """The type ``X`` of a qualified path call ``<X as Trait>::f(..)`` (its path names Trait's f)."""
+    prefix = fn.child_by_field_name("path") if fn.type == "scoped_identifier" else None
+    inner = prefix.named_children[0] if prefix is not None and prefix.type == "bracketed_type" else None
+    if inner is None or inner.type != "qualified_type":
+        return None
+    return type_expr(inner.child_by_field_name("type"), generics)
 
 
 def type_paths(node: TSNode | None, out: list[tuple[Path, int]]) -> None:
@@ -257,7 +267,12 @@ def _expr_type(node: TSNode | None, lookup: Lookup, depth: int) -> TExpr | None:
     if t == "self":
         return TSelf()
     if t == "identifier":
-        return lookup(text(node))
+        var = text(node)
+        local, found = lookup(var)
+        return found if local else TValue((var,)) if var[:1].isupper() else None
+    if t == "scoped_identifier":  # ``E::B``, ``Self::B``, ``m::UNIT``: a value path (not ``m::var``)
+        path = path_of(node)
+        return TValue(path) if path is not None and path[-1][:1].isupper() else None
     if t == "field_expression":
         inner = _expr_type(node.child_by_field_name("value"), lookup, depth - 1)
         field = node.child_by_field_name("field")
@@ -273,7 +288,7 @@ def _expr_type(node: TSNode | None, lookup: Lookup, depth: int) -> TExpr | None:
             name = fn.child_by_field_name("field")
             return TMethod(recv, text(name)) if recv is not None and name is not None else None
         path = path_of(fn)
-        if path is None or (fn.type == "identifier" and lookup(path[0]) is not None):
+        if path is None or (fn.type == "identifier" and lookup(path[0])[0]):
             return None  # not a path call, or a call of a local closure
         return TCall(path)
     if t == "try_expression":
@@ -453,6 +468,19 @@ def use_leaves(node: TSNode, prefix: Path = ()) -> list[tuple[Path, str]]:
     if not full or full[-1] in ("crate", "super", "::"):
         return []
     return [(full, full[-1])]
+
+
+def path_attribute(item: TSNode) -> str:
+    """The file of ``#[path = "file"]`` above an item, or ""."""
+    sib = item.prev_sibling
+    while sib is not None and sib.type in ("attribute_item", "line_comment", "block_comment"):
+        attr = sib.named_children[0] if sib.type == "attribute_item" and sib.named_child_count else None
+        if attr is not None and attr.named_child_count >= 2 and text(attr.named_children[0]) == "path":
+            value = attr.named_children[-1]
+            if value.type == "string_literal":
+                return text(value)[1:-1]
+        sib = sib.prev_sibling
+    return ""
 
 
 def has_attribute(item: TSNode, name: bytes) -> bool:
