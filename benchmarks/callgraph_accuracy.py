@@ -7,7 +7,9 @@ names being our qualified names (``main.func``, ``main.Class.method``, ``main.<l
 
 - ``tests/fixtures/callgraph/<case>/`` - Python (the expected graphs were checked against the calls
   a profiler sees when the program runs);
-- ``tests/fixtures/callgraph_rust/<case>/`` - Rust crates named ``app``.
+- ``tests/fixtures/callgraph_rust/<case>/`` - Rust crates named ``app`` (calls written in a
+  ``macro_rules!`` body are the macro's, as module-level code is the module's; a closure's body is
+  part of the fn around it; a ``#[path]`` module is named after its file, as every module is).
 
 The expected edges are the calls that really happen (what a sound and precise call graph holds),
 not what pt-tui outputs. Conventions, as in PyCG's benchmark: calls of builtins and of the
@@ -77,10 +79,13 @@ def found_edges(case: Path) -> set[Pair]:
 
 
 def measure(case: Path, language: str) -> CaseResult:
-    expected = expected_edges(case)
-    found = found_edges(case)
+    return score(case.name, language, expected_edges(case), found_edges(case))
+
+
+def score(name: str, language: str, expected: set[Pair], found: set[Pair]) -> CaseResult:
+    """Compare the edges pt-tui ``found`` with the ``expected`` ones."""
     return CaseResult(
-        case=case.name,
+        case=name,
         language=language,
         expected=len(expected),
         found=len(found),

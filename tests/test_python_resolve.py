@@ -438,6 +438,37 @@ def test_hooks_defined_only_in_subclasses(tmp_path: Path) -> None:
     assert out(isg, "m.Base.template") == {"m.One.hook": AMBIGUOUS, "m.Two.hook": AMBIGUOUS}
 
 
+def test_self_calls_reach_subclass_overrides(tmp_path: Path) -> None:
+    isg = build(
+        tmp_path,
+        {
+            "m.py": """
+            class Base:
+                def run(self):
+                    self.step()
+                    self.only_here()
+                def step(self): pass
+                def only_here(self): pass
+            class Child(Base):
+                def step(self): pass
+                def go(self):
+                    super().step()
+                    self.step()
+            def use():
+                Base().step()
+            """
+        },
+    ).isg
+    # self may be a Child: both; a subclass's own self is not its base's; super() and Base() are exact
+    assert out(isg, "m.Base.run") == {
+        "m.Base.step": AMBIGUOUS,
+        "m.Child.step": AMBIGUOUS,
+        "m.Base.only_here": EXACT,
+    }
+    assert pairs(isg, "m.Child.go") == {("m.Base.step", EXACT), ("m.Child.step", EXACT)}
+    assert out(isg, "m.use") == {"m.Base": EXACT, "m.Base.step": EXACT}
+
+
 # -- inference ----------------------------------------------------------------------------------
 
 
@@ -547,15 +578,29 @@ def test_decorators(tmp_path: Path) -> None:
             def target(): pass
             @factory("x")
             def other(): pass
+            import functools
+            @functools.lru_cache
+            def cached(): pass
+            class C:
+                @property
+                def p(self): pass
+                @dec
+                def m(self): pass
+                def go(self):
+                    self.m()
             def use():
                 target()
                 other()
+                cached()
             """
         },
     ).isg
     assert out(isg, "m") == {"m.dec": EXACT, "m.factory": EXACT, "m.factory.deco": INFERRED}
-    assert out(isg, "m.dec.wrapper") == {"m.target": INFERRED}
-    assert out(isg, "m.use") == {"m.target": EXACT, "m.other": EXACT}
+    assert out(isg, "m.dec.wrapper") == {"m.target": AMBIGUOUS, "m.C.m": AMBIGUOUS}
+    # a decorated name is what its decorator returns: dec's wrapper; an identity decorator gives the
+    # def back; a decorator from outside the graph leaves the def
+    assert out(isg, "m.use") == {"m.dec.wrapper": INFERRED, "m.other": EXACT, "m.cached": EXACT}
+    assert out(isg, "m.C.go") == {"m.dec.wrapper": INFERRED}
 
 
 def test_lambdas(tmp_path: Path) -> None:
@@ -600,6 +645,81 @@ def test_dict_and_list_literals(tmp_path: Path) -> None:
     assert out(isg, "m.by_key") == {"m.f": INFERRED}
     assert out(isg, "m.any_key") == {"m.f": AMBIGUOUS, "m.g": AMBIGUOUS}
     assert out(isg, "m.by_index") == {"m.g": INFERRED}
+
+
+def test_items_stored_after_the_literal(tmp_path: Path) -> None:
+    isg = build(
+        tmp_path,
+        {
+            "m.py": """
+            def f(): pass
+            def g(): pass
+            def h(): pass
+            ops = {}
+            hooks = []
+            def register():
+                ops["a"] = f
+                hooks.append(g)
+            ops.update({"b": h})
+            first, *rest = f, g, h
+            class Bus:
+                def __init__(self):
+                    self.subs = []
+                def sub(self):
+                    self.subs.append(h)
+                def fire(self):
+                    for s in self.subs:
+                        s()
+            def use():
+                ops["a"]()
+                ops["b"]()
+                for hook in hooks:
+                    hook()
+                for fn in (f, g):
+                    fn()
+                rest[0]()
+                first()
+            """
+        },
+    ).isg
+    assert pairs(isg, "m.use") == {
+        ("m.f", INFERRED),  # ops["a"], and `first`
+        ("m.h", INFERRED),  # ops["b"]
+        ("m.g", INFERRED),  # the hooks loop and rest[0]
+        ("m.f", AMBIGUOUS),  # the (f, g) loop
+        ("m.g", AMBIGUOUS),
+    }
+    assert out(isg, "m.Bus.fire") == {"m.h": INFERRED}
+
+
+def test_implicit_calls_raise_map_and_call_results(tmp_path: Path) -> None:
+    isg = build(
+        tmp_path,
+        {
+            "m.py": """
+            class Oops(Exception):
+                def __init__(self): pass
+            def f(x): pass
+            def ident(a):
+                return a
+            def pick():
+                return ident
+            def use():
+                list(map(f, [1]))
+                sorted([], key=f)
+                pick()(f)()
+                raise Oops
+            """
+        },
+    ).isg
+    # map and sorted call f for use; pick()(f) is ident(f), which returns f
+    assert out(isg, "m.use") == {
+        "m.f": INFERRED,
+        "m.pick": EXACT,
+        "m.ident": INFERRED,
+        "m.Oops": EXACT,
+        "m.Oops.__init__": EXACT,
+    }
 
 
 def test_ambiguous_definitions_link_every_candidate(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 Values are *targets*:
 
 - ``("d", id)`` a definition (function, method, lambda, class),  ``("i", id)`` an instance of a class,
+  ``("o", id)`` an instance of a class or of a subclass (``self``),
 - ``("m", path)`` a module (by import path),  ``("s", id)`` ``super()`` seen from a class,
 - ``("c", n)`` a literal collection,  ``("b", type)`` a builtin value,  ``("x", path)`` something
   from a module outside the graph.
@@ -33,6 +34,7 @@ Target = tuple[str, str]
 Result = dict[Target, bool]  # target -> inferred
 
 FUNCTIONS = frozenset({NodeKind.FUNCTION.value, METHOD, NodeKind.LAMBDA.value})
+_CALLABLE = FUNCTIONS | {CLASS}
 #: More candidates than this for one reference: too vague to link.
 MAX_TARGETS = 8
 #: A parameter passed more distinct arguments than this is left unknown (megamorphic).
@@ -72,6 +74,7 @@ class Evaluator:
         self._lookups: dict[tuple[int, str], Result | None] = {}
         self._chains: dict[tuple[int, Chain], Result] = {}
         self._returns: dict[str, Result] = {}
+        self._decorated: dict[int, Result] = {}
         self._members: dict[tuple[str, str, str], Result] = {}
         self._bases: dict[str, list[tuple[str, bool, int]]] = {}
         self._mros: dict[str, tuple[str, ...]] = {}
@@ -197,7 +200,7 @@ class Evaluator:
                     self._colls.append((index, value))
                 res[("c", str(slot))] = True
             elif value:
-                merge(res, self.eval_chain(index, value), inferred=value[0][:1] not in ("@", "%"))
+                merge(res, self.eval_chain(index, value), inferred=value[0][:1] not in ("@", "%", "*"))
         return res
 
     def eval_chain(self, index: int, chain: Chain) -> Result:
@@ -224,8 +227,15 @@ class Evaluator:
 
     def head(self, index: int, head: str) -> Result | None:
         first = head[:1]
-        if first in ("@", "!"):
+        if first == "@":
+            def_scope = self.ix.scope_of.get(head[1:])
+            if def_scope is not None and self.scopes[def_scope].decorated:
+                return self.decorated(def_scope)
             return {("d", head[1:]): False}
+        if first == "!":
+            return {("d", head[1:]): False}
+        if first == "*":
+            return {("o", head[1:]): False}
         if first == "%":
             return {("m", head[1:]): False}
         if first == "#":
@@ -241,6 +251,27 @@ class Evaluator:
             local, _, name = head[1:].partition(":")
             return self.lookup(self.ix.base[index] + int(local), name) if local.isdigit() else None
         return self.name(index, head)
+
+    def decorated(self, index: int) -> Result:
+        """What a decorated def's name denotes: the functions and classes its decorators return
+        (``inferred``), else the def itself (a decorator from outside the graph, one returning an
+        object: the def is what a call ends up running, most likely)."""
+        cached = self._decorated.get(index)
+        if cached is not None:
+            return cached
+        scope = self.scopes[index]
+        own: Result = {("d", scope.node): False}
+        slot = ("D", index)
+        state = self._enter(slot)
+        if state is None:
+            return self._partial(slot, own)
+        kind = self.kind
+        found = self.eval_chain(scope.parent, scope.decorated)
+        res: Result = {t: True for t in found if t[0] == "d" and kind.get(t[1]) in _CALLABLE}
+        if not res or res.keys() == own.keys():
+            res = own
+        self._leave(slot, state, self._decorated, index, res)
+        return res
 
     def _super(self, index: int, explicit: str) -> Result:
         if explicit:
@@ -258,13 +289,17 @@ class Evaluator:
 
     def step(self, res: Result, step: str) -> Result:
         out: Result = {}
+        keyed = False  # a literal key some collection holds: the others' items do not count
+        if step[0] == "[" and len(step) > 2:
+            colls = self._colls
+            keyed = any(step[1:-1] in colls[int(k)][1].keys for t, k in res if t == "c")
         for (tag, key), inf in res.items():
             if step == "()":
                 part = self._call_result(tag, key)
             elif step[0] == ".":
                 part = self.member(tag, key, step[1:])
             else:
-                part = self._subscript(tag, key, step[1:-1])
+                part = self._subscript(tag, key, step[1:-1], keyed)
             merge(out, part, inf)
         return out
 
@@ -318,6 +353,9 @@ class Evaluator:
         elif tag == "i":
             found = self.class_lookup(key, attr, instance=True)
             res = found if found is not None else self._subclass_lookup(key, attr)
+        elif tag == "o":
+            found = self.class_lookup(key, attr, instance=True)
+            res = self._overrides(key, attr, found) if found is not None else self._subclass_lookup(key, attr)
         elif tag == "s":
             res = self.class_lookup(key, attr, instance=False, skip_self=True) or {}
         self._leave(slot, state, self._members, memo_key, res)
@@ -337,11 +375,18 @@ class Evaluator:
             return {("x", sub): False}
         return {}
 
-    def _subscript(self, tag: str, key: str, index_key: str) -> Result:
+    def _subscript(self, tag: str, key: str, index_key: str, keyed: bool = False) -> Result:
+        """``x[key]``; ``x[~]`` is an item met iterating x (unknown unless x is a literal)."""
+        if index_key == "~":
+            if tag != "c":
+                return {}
+            index_key = ""
         if tag == "c":
             scope, coll = self._colls[int(key)]
-            chosen = [v for k, v in zip(coll.keys, coll.values, strict=False) if index_key and k == index_key]
-            vals: list[Value] = list(chosen or coll.values)
+            chosen = [
+                v for k, v in zip(coll.keys, coll.values, strict=False) if index_key and k in (index_key, "")
+            ]
+            vals: list[Value] = list(chosen or ([] if keyed else coll.values))
             res: Result = {}
             merge(res, self.eval_values(scope, vals), inferred=True)
             return res
@@ -467,6 +512,24 @@ class Evaluator:
                 merge(res, found, inferred=True)
         return res
 
+    def _overrides(self, cls: str, attr: str, found: Result) -> Result:
+        """``self.attr`` in a class's code: what the class finds, and what its subclasses bind in
+        its place (``self`` may be an instance of any of them); just the class's own when that
+        makes too many candidates."""
+        subs = self._subclasses(cls)
+        if not subs:
+            return found
+        res: Result = dict(found)
+        scope_of, scopes = self.ix.scope_of, self.scopes
+        for sub in subs:  # a subclass's own binding (its bases between are subclasses too)
+            scope = scopes[scope_of[sub]]
+            vals = scope.bindings.get(attr)
+            if vals is not None:
+                merge(res, self.eval_values(scope_of[sub], vals), inferred=True)
+            for where, value in scope.attrs.get(attr, ()):
+                merge(res, self.eval_values(where, [value]), inferred=True)
+        return res if len(res) <= MAX_TARGETS else found
+
     def _complete(self, cls: str) -> bool:
         """Whether every base along the class's MRO is in the graph."""
         for k in self.mro(cls):
@@ -527,7 +590,8 @@ class Evaluator:
             for call in scope.calls
             if (call.kwargs or any(call.args))
             and (
-                call.callee[-1].lstrip(".") in names
+                call.callee[-1] == "()"  # f()(x), @factory(x): what f() returns gets x
+                or call.callee[-1].lstrip(".") in names
                 or (len(call.callee) == 1 and call.callee[0] in scope.bindings)  # a local: cb(x)
             )
         ]

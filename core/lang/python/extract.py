@@ -46,6 +46,11 @@ _MODULE, _CLASS, _METHOD, _LAMBDA = (
     str(k) for k in (NodeKind.MODULE, NodeKind.CLASS, NodeKind.METHOD, NodeKind.LAMBDA)
 )
 _OPEN, _DEF = 0, 1
+#: Decorators that leave a function callable as itself (the name stays bound to the def).
+_TRANSPARENT_DECORATORS = frozenset(
+    {"property", "abstractmethod", "abc.abstractmethod", "override", "typing.override", "overload"}
+)
+_PROPERTY_PARTS = (".setter", ".getter", ".deleter")
 _CLASS_FIRST_PARAM = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
 
 
@@ -95,6 +100,7 @@ class _FileExtractor:
         self.imports: list[Import] = []
         self.lambdas: dict[int, str] = {}  # lambda start byte -> node id
         self.self_names: dict[int, str] = {}  # method scope -> its self/cls parameter
+        self.stores: list[tuple[int, str, str, list[Value]]] = []  # d[key] = values: (scope, d, key, ...)
         self.globals: dict[int, dict[str, int]] = {}  # scope -> name -> scope that really binds it
         self.heads: list[set[str]] = []  # per scope: names called, returned, aliased or kept on self
         self.taken: dict[tuple[int, str], int] = {}  # (scope, name) -> definitions seen
@@ -179,6 +185,7 @@ class _FileExtractor:
         handlers = {
             "global": self._global,  # first: it redirects the bindings of its scope
             "call": self._call,
+            "raise": self._raise,
             "import": self._import,
             "assign": self._assign,
             "augassign": self._augassign,
@@ -270,7 +277,8 @@ class _FileExtractor:
         if holder is None or holder.type != "decorated_definition":
             return
         decorators = [d for d in holder.named_children if d.type == "decorator"]
-        argument: Chain = ("@" + nid,)
+        argument: Chain = ("!" + nid,)  # the def itself (``@`` would be the decorated value)
+        transparent = True
         for deco in reversed(decorators):
             inner = sx.named(deco)
             if not inner:
@@ -281,6 +289,8 @@ class _FileExtractor:
                 scope.static = True
             elif label in ("classmethod", "builtins.classmethod"):
                 scope.classmethod = True
+            elif label not in _TRANSPARENT_DECORATORS and not label.endswith(_PROPERTY_PARTS):
+                transparent = False
             ref = self._chain(expr, parent)
             if ref == sx.UNKNOWN:
                 argument = sx.UNKNOWN
@@ -294,6 +304,8 @@ class _FileExtractor:
             )
             self.scopes[parent].calls.append(call)
             argument = (*ref, "()")
+        if not transparent and argument != sx.UNKNOWN and scope.kind != _CLASS:
+            scope.decorated = argument
 
     def _bases(self, node: TSNode, scope: Scope) -> None:
         supers = node.child_by_field_name("superclasses")
@@ -351,7 +363,7 @@ class _FileExtractor:
                 if is_method and first and not scope.static and not splat:
                     owner = pscope.node
                     cls_param = scope.classmethod or scope.name in _CLASS_FIRST_PARAM
-                    vals.append(("@" + owner,) if cls_param else ("@" + owner, "()"))
+                    vals.append(("@" + owner,) if cls_param else ("*" + owner,))
                     self.self_names[index] = name
                 elif annotation is not None and not splat:
                     inst = sx.instance_chain(annotation)
@@ -439,6 +451,44 @@ class _FileExtractor:
             if len(callee) == 1 and callee[0] in ("isinstance", "issubclass"):
                 self._isinstance(arguments, scope)
         self.scopes[scope].calls.append(Call(callee, node.start_point[0] + 1, tuple(args), kwargs))
+        if len(callee) >= 2 and callee[-1] in _ADDERS and fn.type == "attribute" and arguments is not None:
+            self._added(fn, callee[-1], args, arguments, scope)
+
+    def _added(self, fn: TSNode, method: str, args: list[Chain], arguments: TSNode, scope: int) -> None:
+        """``xs.append(f)``, ``xs.add(f)``, ``d.update({"k": f})``: items stored into a collection."""
+        obj = fn.child_by_field_name("object")
+        if obj is None:
+            return
+        if method == ".update":
+            first = arguments.named_children[0] if arguments.named_child_count == 1 else None
+            if first is not None and first.type == "dictionary":
+                for coll in sx.values(first, self.lambdas):
+                    if isinstance(coll, Coll):
+                        for key, value in zip(coll.keys, coll.values, strict=False):
+                            self._store(obj, key, [value], scope)
+        elif len(args) == 1 and args[0]:
+            self._store(obj, "", [args[0]], scope)
+
+    def _store(self, obj: TSNode, key: str, values: list[Value], scope: int) -> None:
+        """``obj[key] = value`` (or an equivalent method call) for ``obj`` a name or ``self.attr``:
+        the collection bound there also holds the value (function-like values only)."""
+        refs: list[Value] = [v for v in values if isinstance(v, tuple) and v and v[0][:1] not in "#?"]
+        if not refs:
+            return
+        if obj.type == "identifier":
+            self.stores.append((scope, sx.text(obj), key, refs))
+            return
+        owner_self = self.self_names.get(scope)
+        inner = obj.child_by_field_name("object") if obj.type == "attribute" else None
+        attr = obj.child_by_field_name("attribute") if obj.type == "attribute" else None
+        if owner_self is None or inner is None or attr is None or inner.type != "identifier":
+            return
+        if sx.text(inner) == owner_self:
+            coll = Coll(
+                keys=(key,) * len(refs),
+                values=tuple(v for v in self._flowing(scope, refs) if isinstance(v, tuple)),
+            )
+            self.scopes[self.scopes[scope].parent].attrs.setdefault(sx.text(attr), []).append((scope, coll))
 
     def _isinstance(self, arguments: TSNode, scope: int) -> None:
         """``isinstance(x, Foo)`` / ``isinstance(x, (Foo, Bar))``: type uses."""
@@ -556,9 +606,18 @@ class _FileExtractor:
         elif kind in ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "list"):
             parts = sx.named(target)
             rights = sx.named(right) if right is not None and right.type in _SEQUENCES else []
-            paired = len(rights) == len(parts) and not any(p.type == "list_splat_pattern" for p in parts)
+            splats = [i for i, p in enumerate(parts) if p.type == "list_splat_pattern"]
+            if len(splats) == 1 and len(rights) >= len(parts) - 1:
+                self._bind_starred(parts, splats[0], rights, scope)
+                return
+            paired = len(rights) == len(parts) and not splats
             for i, part in enumerate(parts):
                 self._bind_target(part, rights[i] if paired else None, scope, [])
+        elif kind == "subscript":
+            obj = target.child_by_field_name("value")
+            if obj is not None and right is not None:
+                key = sx.subscript_key(target.child_by_field_name("subscript"))
+                self._store(obj, key, self._values(right, scope), scope)
         elif kind == "attribute":
             obj = target.child_by_field_name("object")
             attr = target.child_by_field_name("attribute")
@@ -573,6 +632,19 @@ class _FileExtractor:
         elif kind in ("list_splat_pattern", "parenthesized_expression"):
             for part in sx.named(target):
                 self._bind_target(part, None, scope, [])
+
+    def _bind_starred(self, parts: list[TSNode], star: int, rights: list[TSNode], scope: int) -> None:
+        """``a, *b, c = x, y, z, w``: a and c get one value each, b the list of the others."""
+        tail = len(parts) - star - 1
+        for i, part in enumerate(parts):
+            if i != star:
+                self._bind_target(part, rights[i if i < star else len(rights) - (len(parts) - i)], scope, [])
+                continue
+            middle = [sx.chain(r, self.lambdas) for r in rights[star : len(rights) - tail]]
+            coll = Coll(keys=tuple(f"i:{k}" for k in range(len(middle))), values=tuple(middle))
+            for name in sx.named(part):
+                if name.type == "identifier":
+                    self._bind(scope, sx.text(name), self._flowing(scope, [coll]))
 
     def _return(self, node: TSNode, scope: int) -> None:
         if self.scopes[scope].kind in (_MODULE, _CLASS):
@@ -601,7 +673,28 @@ class _FileExtractor:
             if ident.type == "identifier":
                 names[sx.text(ident)] = target
 
+    def _raise(self, node: TSNode, scope: int) -> None:
+        """``raise C`` instantiates C: an implicit call (linked when C is a class of the graph)."""
+        ref = sx.chain(node, self.lambdas)
+        if ref != sx.UNKNOWN:
+            self.heads[scope].add(ref[0])
+            self.scopes[scope].calls.append(Call(ref, sx.line_of(node), (), {}, True))
+
     def _target(self, node: TSNode, scope: int) -> None:
+        """A ``for`` target: a name gets the items of what it iterates (a literal's own items)."""
+        loop = node.parent
+        right = loop.child_by_field_name("right") if loop is not None else None
+        if node.type == "identifier" and right is not None:
+            if right.type in ("list", "tuple", "set"):
+                items = [sx.chain(item, self.lambdas) for item in sx.named(right)]
+                vals: list[Value] = [v for v in items if v[0][:1] not in "#?"]
+            elif right.type in sx.CHAINABLE:
+                ref = sx.chain(right, self.lambdas)
+                vals = [(*ref, "[~]")] if ref[0][:1] not in "#?" else []
+            else:
+                vals = []
+            self._bind(scope, sx.text(node), self._flowing(scope, vals))
+            return
         self._bind_target(node, None, scope, [])
 
     def _astarget(self, node: TSNode, scope: int) -> None:
@@ -627,8 +720,28 @@ class _FileExtractor:
 
     # -- after the sweep ------------------------------------------------------------------------
 
+    def _store_items(self) -> None:
+        """``d[k] = f``: the dict or list ``d`` is bound to also holds ``f`` under ``k`` (a one-item
+        literal added to the binding of ``d`` seen from where the store runs; none when ``d`` is
+        bound in no scope of the file)."""
+        scopes = self.scopes
+        for scope, name, key, refs in self.stores:
+            redirect = self.globals.get(scope)
+            owner = redirect[name] if redirect is not None and name in redirect else scope
+            while owner >= 0 and name not in scopes[owner].bindings:
+                owner = scopes[owner].parent
+                while owner > 0 and scopes[owner].kind == _CLASS:
+                    owner = scopes[owner].parent
+            if owner < 0:
+                continue
+            vals = [_evaluated_in(v, scope) if owner != scope else v for v in self._flowing(scope, refs)]
+            coll = Coll(keys=(key,) * len(vals), values=tuple(v for v in vals if isinstance(v, tuple)))
+            scopes[owner].bindings[name].append(coll)
+
     def _finish(self) -> None:
         """Parameters worth argument flow: those some chain in the scope (or a nested one) starts with."""
+        if self.stores:
+            self._store_items()
         for index in range(len(self.scopes) - 1, 0, -1):
             scope = self.scopes[index]
             heads = self.heads[index]
@@ -638,6 +751,7 @@ class _FileExtractor:
             self.heads[scope.parent] |= heads
 
 
+_ADDERS = frozenset({".append", ".add", ".update"})
 _ARG_SKIP = frozenset({"list_splat", "dictionary_splat", "comment"})
 _SEQUENCES = frozenset({"expression_list", "tuple", "list", "pattern_list"})
 

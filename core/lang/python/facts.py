@@ -5,7 +5,9 @@ References are *chains*: a tuple of string steps read left to right. The head is
 - ``name``         a name looked up from the scope the chain belongs to;
 - ``^name``        a name looked up from the scope's parent (parameter defaults and annotations);
 - ``&k:name``      a name looked up from scope ``k`` of the same file (``global x; x = f()``);
-- ``@<node id>``   a definition of this file bound by its def or class statement (or ``self``);
+- ``@<node id>``   a definition of this file bound by its def or class statement (a decorated
+                   def: what its decorators return);
+- ``*<node id>``   ``self``: an instance of that class or of any subclass (overrides count);
 - ``!<node id>``   a lambda expression (a value like any other: bound names reach it ``inferred``);
 - ``%a.b``         the module imported as ``a.b`` (absolute, relative imports already resolved);
 - ``#str``, ...    a literal of a builtin type (its methods are builtin methods);
@@ -13,7 +15,8 @@ References are *chains*: a tuple of string steps read left to right. The head is
 - ``?``            anything else (unknown).
 
 and each later step is ``.attr`` (attribute), ``()`` (call result) or ``[key]`` (subscript, with
-``key`` normalised to ``s:text`` / ``i:number``, empty when not a literal).
+``key`` normalised to ``s:text`` / ``i:number``, empty when not a literal; ``[~]``: an item met
+iterating, as in ``for x in xs``).
 
 Scopes and the file are encoded ``array_like`` (fields by position, trailing defaults left out):
 the payload stays in memory for every file, and the field names repeated per scope cost 11% of it
@@ -26,7 +29,7 @@ import msgspec
 
 Chain = tuple[str, ...]
 #: First characters of the heads that are not plain names.
-SPECIAL_HEADS = frozenset("@!%#?^<&")
+SPECIAL_HEADS = frozenset("@!%#?^<&*")
 
 
 class Coll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -45,7 +48,7 @@ class Call(msgspec.Struct, array_like=True, gc=False):
     line: int
     args: tuple[Chain, ...]  # positional arguments in order (() where unknown); cut at the first *splat
     kwargs: dict[str, Chain]
-    synthetic: bool = False  # a decorator applied to a def (not counted, no global fallback)
+    synthetic: bool = False  # implicit (@dec applied to a def, `raise C`): not counted, no fallback
 
 
 class Use(msgspec.Struct, array_like=True, gc=False):
@@ -75,6 +78,7 @@ class Scope(msgspec.Struct, kw_only=True, omit_defaults=True, array_like=True, g
     attrs: dict[str, list[tuple[int, Value]]] = {}  # class: self.<attr> = value, (scope index, value)
     stars: list[str] = []  # modules star-imported here
     all_names: list[str] | None = None  # module: a literal __all__
+    decorated: Chain = ()  # function: what its decorators return (its name is bound to that)
 
 
 class Import(msgspec.Struct, array_like=True, gc=False):

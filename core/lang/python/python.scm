@@ -13,6 +13,7 @@
 (return_statement) @return
 (named_expression) @walrus
 (global_statement) @global
+(raise_statement . [(identifier) (attribute)] @raise)
 (nonlocal_statement) @global
 
 (for_statement left: (_) @target)

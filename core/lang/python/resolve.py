@@ -30,6 +30,8 @@ _T = TypeVar("_T")
 _Links = tuple[tuple[str, Resolution], ...]
 
 _CALLABLE = FUNCTIONS | {CLASS}
+#: Builtins that call a function passed to them.
+_CALLING_BUILTINS = frozenset({"map", "filter", "sorted", "min", "max", "iter"})
 _CALLS, _USES, _IMPLEMENTS, _IMPORTS = EdgeKind.CALLS, EdgeKind.USES, EdgeKind.IMPLEMENTS, EdgeKind.IMPORTS
 _EXACT, _INFERRED, _AMBIGUOUS = Resolution.EXACT, Resolution.INFERRED, Resolution.AMBIGUOUS
 
@@ -196,6 +198,25 @@ class PythonResolver(Resolver):
             src = self.index.caller[index]
             for dst, resolution in links:
                 add(src, dst, _CALLS, call.line, resolution)
+        elif len(call.callee) == 1 and call.callee[0] in _CALLING_BUILTINS and (call.args or call.kwargs):
+            self._passed_to_builtin(index, call, add)
+
+    def _passed_to_builtin(self, index: int, call: Call, add: _Add) -> None:
+        """``map(f, xs)``, ``sorted(xs, key=f)``: the builtin calls the functions it is passed, on
+        behalf of the caller (``inferred`` edges)."""
+        ev = self.evaluator
+        if ev.name(index, call.callee[0]) != {("b", call.callee[0]): False}:
+            return  # shadowed by a definition of the same name
+        kind = self.index.kind
+        src = self.index.caller[index]
+        for arg in (*call.args, *call.kwargs.values()):
+            if not arg:
+                continue
+            found = [k for (t, k) in ev.eval_chain(index, arg) if t == "d" and kind.get(k) in FUNCTIONS]
+            if len(found) <= MAX_TARGETS:
+                resolution = _AMBIGUOUS if len(found) > 1 else _INFERRED
+                for dst in found:
+                    add(src, dst, _CALLS, call.line, resolution)
 
     def _plan(self, index: int, call: Call) -> tuple[_Links, str]:
         """What a call links to (a class and its ``__init__`` for a class call), or why nothing."""
@@ -274,6 +295,18 @@ class PythonResolver(Resolver):
         if len(owners) != 1:
             return []
         return [(next(iter(owners.values())), True)]
+
+    # -- targeted re-resolution (incremental updates, see affected.py) ----------------------------
+
+    def affected(
+        self,
+        changes: Mapping[str, tuple[FileFacts | None, FileFacts | None]],
+        facts: Mapping[str, FileFacts],
+        previous: Resolver | None,
+    ) -> set[str] | None:
+        from pt_tui.core.lang.python.affected import affected_files
+
+        return affected_files(self, changes, facts, previous)
 
 
 @contextmanager
