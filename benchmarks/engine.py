@@ -3,11 +3,15 @@
 Each corpus runs in a fresh subprocess (so peak RSS belongs to that corpus alone) and prints:
 - cold ingest time beside the parse-only time of the same files, measured in the same run, and
   their ratio (goal: ingest <= 2x parse-only), both single-process and with the default workers;
+  the CPU seconds of each (children included: on a loaded machine CPU time is the steadier
+  measure of work) and the wall time of each ingest phase (walk, extract, index = building the
+  resolvers, resolve, assemble, settle = the final collection and freeze);
 - node and edge counts, peak RSS and retained bytes per node;
 - p50 / p99 of every query kind over up to 1,000 random entities (goal: p99 < 1 ms on a 50k-line
   repository, < 5 ms at standard-library scale), timed around ``run_query`` (parse + execute).
 
 Usage: python benchmarks/engine.py [--corpus NAME ...] [--samples N] [--json]
+       [--serial-resolve | --parallel-resolve-all]
 Corpora: asyncio, stdlib (the running Python's standard library), regex-syntax, tokio (Debian
 crate sources under /usr/share/cargo/registry; skipped with a note when absent), demo.
 """
@@ -66,8 +70,15 @@ def pct(values: list[float], q: float) -> float:
 EXCLUDES = {"stdlib": ("site-packages/", "dist-packages/")}
 
 
-def parse_only(root: Path, exclude: tuple[str, ...]) -> tuple[float, int, int]:
-    """Seconds to read and parse every indexable file once, in this process; files, lines."""
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have exited (workers, forked resolvers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def parse_only(root: Path, exclude: tuple[str, ...]) -> tuple[float, float, int, int]:
+    """Seconds (wall, CPU) to parse every indexable file once, in this process; files, lines."""
     from pt_tui.core.ingest.pipeline import MAX_FILE_BYTES, discover
     from pt_tui.core.lang import language_for
 
@@ -83,20 +94,72 @@ def parse_only(root: Path, exclude: tuple[str, ...]) -> tuple[float, int, int]:
             continue
         sources.append((language_for(f.relpath), data))
     started = time.perf_counter()
+    cpu = cpu_seconds()
     for language, data in sources:
         assert language is not None
         language.parse_only(data)
     elapsed = time.perf_counter() - started
-    return elapsed, len(sources), sum(d.count(b"\n") for _, d in sources)
+    return elapsed, cpu_seconds() - cpu, len(sources), sum(d.count(b"\n") for _, d in sources)
 
 
-def ingest(root: Path, workers: int | None, exclude: tuple[str, ...]) -> tuple[float, Any]:
-    from pt_tui.core.engine import Engine
+PHASES = ("walk", "extract", "index", "resolve", "assemble", "settle")
 
-    engine = Engine(root, workers=workers, exclude=exclude)
-    started = time.perf_counter()
-    engine.index()
-    return time.perf_counter() - started, engine
+
+def cpu_split() -> tuple[float, float]:
+    """CPU seconds so far of this process, and of its children that have exited."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def ingest(
+    root: Path, workers: int | None, exclude: tuple[str, ...]
+) -> tuple[float, float, dict[str, list[float]], Any]:
+    """A cold ``Engine.index()``: wall and CPU seconds (children included), and per phase [wall s,
+    this process's CPU s, children's CPU s] (timed by wrapping the engine's steps; resolve = the
+    rest of the resolve phase, including the forked resolver), and the engine."""
+    from pt_tui.core import engine as engine_module
+
+    phases = {phase: [0.0, 0.0, 0.0] for phase in PHASES}
+
+    def timed(phase: str, fn: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started, (own, kids) = time.perf_counter(), cpu_split()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                own2, kids2 = cpu_split()
+                for i, v in enumerate((time.perf_counter() - started, own2 - own, kids2 - kids)):
+                    phases[phase][i] += v
+
+        return run
+
+    steps = {
+        "discover": "walk",
+        "extract_all": "extract",
+        "_resolvers": "index",
+        "_assemble": "assemble",
+        "settle_heap": "settle",
+    }
+    originals = {name: getattr(engine_module, name) for name in steps}
+    for name, phase in steps.items():
+        setattr(engine_module, name, timed(phase, originals[name]))
+    try:
+        engine = engine_module.Engine(root, workers=workers, exclude=exclude)
+        started, (own, kids) = time.perf_counter(), cpu_split()
+        engine.index()
+        own2, kids2 = cpu_split()
+        wall = time.perf_counter() - started
+    finally:
+        for name, fn in originals.items():
+            setattr(engine_module, name, fn)
+    rest = [wall, own2 - own, kids2 - kids]
+    cpu = rest[1] + rest[2]
+    for phase in PHASES:
+        if phase != "resolve":
+            rest = [a - b for a, b in zip(rest, phases[phase], strict=True)]
+    phases["resolve"] = [max(0.0, v) for v in rest]  # what is left: resolution (and small glue)
+    return wall, cpu, phases, engine
 
 
 def query_latencies(engine: Any, samples: int, seed: int = 7) -> dict[str, dict[str, float]]:
@@ -167,6 +230,7 @@ def query_latencies(engine: Any, samples: int, seed: int = 7) -> dict[str, dict[
 
 
 def run_corpus(name: str, root: Path, samples: int) -> dict[str, Any]:
+    from pt_tui.core.digest import graph_digest
     from pt_tui.core.ingest.pipeline import preload_languages
 
     preload_languages()
@@ -174,20 +238,23 @@ def run_corpus(name: str, root: Path, samples: int) -> dict[str, Any]:
 
     result: dict[str, Any] = {"corpus": name, "root": str(root)}
     exclude = EXCLUDES.get(name, ())
-    parse_s, files, lines = parse_only(root, exclude)
-    result.update(files=files, lines=lines, parse_only_s=parse_s)
+    parse_s, parse_cpu, files, lines = parse_only(root, exclude)
+    result.update(files=files, lines=lines, parse_only_s=parse_s, parse_only_cpu_s=parse_cpu)
     # single process first (apples to apples with parse-only), then the default worker count
-    single_s, single = ingest(root, 1, exclude)
+    single_s, single_cpu, _, single = ingest(root, 1, exclude)
     del single
     gc.collect()
     base_rss = rss_bytes()
-    ingest_s, engine = ingest(root, None, exclude)
+    ingest_s, ingest_cpu, phases, engine = ingest(root, None, exclude)
     gc.collect()
     retained = rss_bytes() - base_rss
     isg = engine.isg
     result.update(
         ingest_1proc_s=single_s,
+        ingest_1proc_cpu_s=single_cpu,
         ingest_s=ingest_s,
+        ingest_cpu_s=ingest_cpu,
+        phases=phases,
         workers=engine.report.workers,
         extract_s=engine.report.extract_seconds,
         resolve_s=engine.report.resolve_seconds,
@@ -195,6 +262,7 @@ def run_corpus(name: str, root: Path, samples: int) -> dict[str, Any]:
         ratio=ingest_s / parse_s if parse_s else float("nan"),
         nodes=isg.node_count,
         edges=isg.edge_count,
+        digest=graph_digest(isg),
         edge_kinds=isg.edge_kind_counts(),
         syntax_error_files=engine.report.files_with_syntax_errors,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -213,14 +281,18 @@ def print_result(r: dict[str, Any]) -> None:
     )
     print(
         f"  ingest, 1 process         {r['ingest_1proc_s']:8.2f} s   ratio {r['ratio_1proc']:.2f}x parse-only"
+        f"   (CPU {r['ingest_1proc_cpu_s']:.2f} s vs parse-only CPU {r['parse_only_cpu_s']:.2f} s)"
     )
     print(
         f"  ingest, {r['workers']} process(es)      {r['ingest_s']:8.2f} s   "
         f"ratio {r['ratio']:.2f}x parse-only"
-        f"   (extract {r['extract_s']:.2f} s, resolve {r['resolve_s']:.2f} s)"
+        f"   (extract {r['extract_s']:.2f} s, resolve {r['resolve_s']:.2f} s; CPU {r['ingest_cpu_s']:.2f} s)"
     )
+    print("  phases, wall s (CPU s: this process + children):")
+    split = (f"{k} {w:.2f} ({own:.2f}+{kids:.2f})" for k, (w, own, kids) in r["phases"].items())
+    print("    " + ", ".join(split))
     kinds = ", ".join(f"{k} {v:,}" for k, v in r["edge_kinds"].items())
-    print(f"  graph: {r['nodes']:,} nodes, {r['edges']:,} edges ({kinds})")
+    print(f"  graph: {r['nodes']:,} nodes, {r['edges']:,} edges ({kinds}), digest {r['digest']}")
     print(
         f"  memory: peak RSS {r['peak_rss_mb']:.0f} MB, retained by the engine {r['retained_mb']:.1f} MB "
         f"= {r['bytes_per_node']:,.0f} bytes/node (graph + per-file facts)"
@@ -241,12 +313,28 @@ def main() -> int:
     parser.add_argument("--corpus", action="append", help="Corpus to run (repeatable; default: all).")
     parser.add_argument("--samples", type=int, default=1000, help="Random entities per query kind.")
     parser.add_argument("--json", action="store_true", help="Print JSON instead of tables.")
+    parser.add_argument(
+        "--serial-resolve",
+        action="store_true",
+        help="Resolve in one process (no forked resolver) to compare with the default.",
+    )
+    parser.add_argument(
+        "--parallel-resolve-all",
+        action="store_true",
+        help="Resolve every language in two processes, not only those known order-independent.",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     available = corpora()
     if args.child:
         root = available[args.child]
         assert root is not None
+        from pt_tui.core.ingest import resolve_parallel
+
+        if args.serial_resolve:
+            resolve_parallel.PARALLEL_MIN_PAYLOAD = sys.maxsize
+        if args.parallel_resolve_all:
+            resolve_parallel.PARALLEL_LANGUAGES = None
         print(json.dumps(run_corpus(args.child, root, args.samples)))
         return 0
     names = args.corpus or ["asyncio", "regex-syntax", "tokio", "stdlib"]
@@ -261,7 +349,9 @@ def main() -> int:
             )
             continue
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", name, "--samples", str(args.samples)],
+            [sys.executable, __file__, "--child", name, "--samples", str(args.samples)]
+            + (["--serial-resolve"] if args.serial_resolve else [])
+            + (["--parallel-resolve-all"] if args.parallel_resolve_all else []),
             capture_output=True,
             text=True,
         )

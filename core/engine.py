@@ -8,8 +8,12 @@ resolved again against the live resolver indexes (a few milliseconds). Otherwise
 added, removed or renamed, an import or a base changed, a file added or deleted) the language's
 resolver is rebuilt from the stored facts of all its files and every file of the language is
 resolved again: exact, and never re-parses anything, but it costs what resolution of that language
-costs on a cold index. Either way the new edges of each resolved file are diffed against the ones
-it had (edges belong to the file of the reference, ``edge.file``), and applied.
+costs on a cold index (with :data:`TARGETED` on, only the files :meth:`Resolver.affected` names
+are; off by default, see there). Either way the new edges of each resolved file are diffed against
+the ones it had (edges belong to the file of the reference, ``edge.file``), and applied.
+
+After a :meth:`restore` the resolvers are built lazily by the first update that needs them, or
+ahead by :meth:`warm_resolvers` (long-lived processes: watch and the dashboard call it).
 
 Consistency rule: parsing and resolution happen outside any lock the query path takes; only the
 application of a finished diff holds the write lock (a few milliseconds at most). Every reader of
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pt_tui.core.diff import GraphDiff
+from pt_tui.core.ingest import resolve_parallel
 from pt_tui.core.ingest.pipeline import (
     IngestReport,
     ProgressCallback,
@@ -40,6 +45,7 @@ from pt_tui.core.ingest.pipeline import (
     extract_all,
     extract_file,
     forget_context,
+    gc_paused,
     preload_languages,
 )
 from pt_tui.core.ingest.walk import IgnoreRules, WalkStats
@@ -58,6 +64,15 @@ Stamp = tuple[int, int]
 DiffCallback = Callable[[GraphDiff], None]
 #: Batches touching more files than this are followed by a heap settle (collect + freeze).
 SETTLE_AFTER_FILES = 200
+#: Files whose change may change the crate context (what a crate's root module is).
+_CRATE_ROOTS = ("src/lib.rs", "src/main.rs")
+#: Interface changes re-resolve only the files they may affect (:meth:`Resolver.affected`) when
+#: True. Off by default: the affected sets hold (tests/test_incremental_targeted.py), but Python
+#: evaluation is not order-independent (a cycle is cut where it is entered, with no fixpoint), so
+#: resolving a subset of files with a fresh resolver can give an edge another resolution flag or
+#: target set than a cold index's in-order pass (seen on asyncio). False: every file of the
+#: language is resolved again, exactly as a cold index does.
+TARGETED = False
 
 
 class EngineError(Exception):
@@ -67,9 +82,10 @@ class EngineError(Exception):
 def build_graph(facts: Mapping[str, FileFacts], report: IngestReport | None = None) -> ISG:
     """Resolve the facts of every language and assemble the graph (a cold build, nothing kept)."""
     started = time.perf_counter()
-    raw = {path: _contains(f) for path, f in facts.items()}
-    for resolver in _resolvers(facts).values():
-        _take(raw, resolver.resolve_all())
+    with gc_paused():
+        raw = {path: _contains(f) for path, f in facts.items()}
+        for resolver in _resolvers(facts).values():
+            _take(raw, resolver.resolve_all())
     isg = _assemble(facts, raw)[0]
     if report is not None:
         report.resolve_seconds = time.perf_counter() - started
@@ -87,12 +103,15 @@ def settle_heap() -> None:
 
 
 def _resolvers(facts: Mapping[str, FileFacts]) -> dict[str, Resolver]:
-    """A resolver per language present, over that language's files in path order."""
+    """A resolver per language present, over that language's files in path order. Their
+    ``resolve_all()`` (a cold build's) resolves big trees in two processes: see resolve_parallel."""
     out: dict[str, Resolver] = {}
     for name, language in languages().items():
         mine = {p: f for p, f in sorted(facts.items()) if f.language == name}
         if mine:
-            out[name] = language.resolver(mine)
+            with gc_paused():
+                out[name] = language.resolver(mine)
+            resolve_parallel.install(out[name], mine)
     return out
 
 
@@ -113,18 +132,19 @@ def _assemble(
     the first file in path order), then every edge whose ends exist; the others are returned by
     missing end, to be linked when it appears."""
     isg = ISG()
-    for path, f in sorted(facts.items()):
-        isg.add_nodes(path, f.nodes)
-    for path, f in facts.items():
-        isg.set_file(_file_info(isg, f), path)
-    dangling: dict[str, list[Edge]] = {}
-    nodes = isg.nodes
-    for path in sorted(raw):
-        for edge in raw[path].values():
-            if not isg.add_edge(edge):
-                missing = edge.src if edge.src not in nodes else edge.dst
-                if missing not in nodes:
-                    dangling.setdefault(missing, []).append(edge)
+    with gc_paused():
+        for path, f in sorted(facts.items()):
+            isg.add_nodes(path, f.nodes)
+        for path, f in facts.items():
+            isg.set_file(_file_info(isg, f), path)
+        dangling: dict[str, list[Edge]] = {}
+        nodes = isg.nodes
+        for path in sorted(raw):
+            for edge in raw[path].values():
+                if not isg.add_edge(edge):
+                    missing = edge.src if edge.src not in nodes else edge.dst
+                    if missing not in nodes:
+                        dangling.setdefault(missing, []).append(edge)
     isg.generation = 1
     return isg, dangling
 
@@ -207,6 +227,7 @@ class Engine:
         self._dangling: dict[str, list[Edge]] = {}  # missing node id -> raw edges waiting for it
         self._holders: dict[str, str | list[str]] = {}  # node id -> the file(s) declaring it
         self._resolvers: dict[str, Resolver] = {}  # live per-language resolvers (built lazily)
+        self._warming: threading.Thread | None = None  # builds the resolvers after a restore
         self._subscribers: list[DiffCallback] = []
         self._lock = _ReadWriteLock()
         self._updating = threading.Lock()
@@ -287,6 +308,60 @@ class Engine:
             self._holders = _holders(facts)
             self._resolvers = {}
 
+    def warm_resolvers(self, background: bool = True) -> threading.Thread | None:
+        """Build the resolvers a :meth:`restore` left out and run them over every file once (the
+        edges are dropped: the restored graph has them), so that the first :meth:`update` after a
+        warm start neither pays for that nor meets memos other than a cold index leaves.
+
+        For long-lived processes (watch, the dashboard): in a daemon thread when ``background``
+        (returned; an update meanwhile waits for it rather than building them again), else now.
+        One-shot commands need not call it: their one update builds what it needs.
+        """
+        with self._updating:
+            if self._warming is not None and self._warming.is_alive():
+                return self._warming
+            facts = self.facts
+            missing = [
+                name
+                for name in languages()
+                if name not in self._resolvers and any(f.language == name for f in facts.values())
+            ]
+            if not missing:
+                return None
+            thread = threading.Thread(
+                target=self._build_resolvers, args=(facts, missing), name="pt-tui-resolvers", daemon=True
+            )
+            self._warming = thread
+        if background:
+            thread.start()
+            return thread
+        thread.run()
+        return None
+
+    def _build_resolvers(self, facts: Mapping[str, FileFacts], names: Sequence[str]) -> None:
+        built: dict[str, Resolver] = {}
+        try:
+            for name in names:
+                mine = {p: f for p, f in sorted(facts.items()) if f.language == name}
+                resolver = languages()[name].resolver(mine)
+                for _ in resolver.resolve_all():  # what a cold index leaves in the memos: the first
+                    pass  # edit then costs what it costs after a cold index, and resolves the same
+                built[name] = resolver
+        except Exception:  # the first update builds them instead
+            log.exception("building the resolvers in the background failed")
+            return
+        with self._updating:
+            if self.facts is facts:  # nothing changed meanwhile (updates wait for this build)
+                for name, resolver in built.items():
+                    self._resolvers.setdefault(name, resolver)
+
+    def _await_warming(self) -> None:
+        thread = self._warming
+        if thread is not None and thread is not threading.current_thread():
+            if thread.ident is not None:
+                thread.join()
+            self._warming = None
+
     def _install(
         self, facts: dict[str, FileFacts], raw: dict[str, dict[EdgeKey, Edge]], stamps: dict[str, Stamp]
     ) -> None:
@@ -337,6 +412,7 @@ class Engine:
         to subscribers); an empty diff when nothing changed, without a new generation.
         """
         started = time.perf_counter()
+        self._await_warming()
         with self._updating:
             changed = self._read_changes(paths)
             if not changed:
@@ -347,13 +423,18 @@ class Engine:
                     merged.pop(path, None)
                 else:
                     merged[path] = new
-            raw, resolvers, resolved = self._resolve(changed, merged)
+            raw, resolvers, resolved, full = self._resolve(changed, merged)
             with self._lock.write():
                 diff = self._apply(changed, merged, raw, started)
                 self._resolvers.update(resolvers)
                 for name in [n for n in self._resolvers if not any(f.language == n for f in merged.values())]:
                     del self._resolvers[name]
-            self.last_update = {"files": len(changed), "resolved": resolved, "full": int(bool(resolvers))}
+            self.last_update = {
+                "files": len(changed),
+                "resolved": resolved,
+                "full": full,
+                "rebuilt": len(resolvers),
+            }
         if len(changed) > SETTLE_AFTER_FILES:
             settle_heap()
         self._emit(diff)
@@ -396,12 +477,18 @@ class Engine:
 
     def _crate_dependents(self, rels: Mapping[str, None]) -> list[str]:
         """Rust files whose module path may change with these paths: every ``.rs`` file below a
-        changed ``Cargo.toml``, and ``src/main.rs`` beside an added or removed ``src/lib.rs``."""
+        changed ``Cargo.toml``, and ``src/main.rs`` beside an added or removed ``src/lib.rs``.
+
+        The cached crate context of the root (crate of each folder, whether a package has a
+        library) is dropped whenever a manifest or a crate root changes, or a ``.rs`` file comes
+        or goes: long-lived processes (watch, the dashboard) would otherwise keep stale names."""
         out: list[str] = []
         for rel in list(rels):
             name = rel.rsplit("/", 1)[-1]
-            if name == "Cargo.toml" or (
-                name.endswith(".rs") and (rel in self.facts) != (self.root / rel).is_file()
+            if (
+                name == "Cargo.toml"
+                or rel.endswith(_CRATE_ROOTS)
+                or (name.endswith(".rs") and (rel in self.facts) != (self.root / rel).is_file())
             ):
                 forget_context(self.root)
             if name == "Cargo.toml":
@@ -443,10 +530,12 @@ class Engine:
 
     def _resolve(
         self, changed: Mapping[str, FileFacts | None], merged: Mapping[str, FileFacts]
-    ) -> tuple[dict[str, dict[EdgeKey, Edge]], dict[str, Resolver], int]:
-        """New raw edges of every file to resolve again, the resolvers rebuilt, and how many files."""
+    ) -> tuple[dict[str, dict[EdgeKey, Edge]], dict[str, Resolver], int, int]:
+        """New raw edges of every file to resolve again, the resolvers rebuilt, how many files, and
+        how many languages were resolved again as a whole."""
         raw: dict[str, dict[EdgeKey, Edge]] = {}
         rebuilt: dict[str, Resolver] = {}
+        full = 0
         by_language: dict[str, list[str]] = {}
         for path, new in changed.items():
             old = self.facts.get(path)
@@ -476,10 +565,44 @@ class Engine:
             if not mine:
                 continue
             resolver = rebuilt[name] = language.resolver(mine)
-            for path in mine:
+            targets = self._affected(name, resolver, paths, changed, mine)
+            if targets is None:
+                full += 1
+                for path in mine:
+                    raw.setdefault(path, _contains(mine[path]))
+                _take(raw, resolver.resolve_all())
+                continue
+            for path in sorted(targets):
                 raw.setdefault(path, _contains(mine[path]))
-            _take(raw, resolver.resolve_all())
-        return raw, rebuilt, len(raw)
+                _take(raw, resolver.resolve_file(path))
+        return raw, rebuilt, len(raw), full
+
+    def _affected(
+        self,
+        name: str,
+        resolver: Resolver,
+        paths: Sequence[str],
+        changed: Mapping[str, FileFacts | None],
+        mine: Mapping[str, FileFacts],
+    ) -> set[str] | None:
+        """The files of a language to resolve again with its rebuilt resolver (None: all of them);
+        see :meth:`Resolver.affected`. Needs the resolver of the state before."""
+        previous = self._resolvers.get(name)
+        if previous is None or not TARGETED:
+            return None
+        changes: dict[str, tuple[FileFacts | None, FileFacts | None]] = {}
+        for path in paths:
+            old, new = self.facts.get(path), changed.get(path)
+            changes[path] = (
+                old if old is not None and old.language == name else None,
+                new if new is not None and new.language == name else None,
+            )
+        try:
+            targets = resolver.affected(changes, mine, previous)
+        except Exception:  # never worse than before: resolve everything
+            log.exception("targeted re-resolution failed; resolving every %s file", name)
+            return None
+        return None if targets is None else {p for p in targets if p in mine}
 
     # -- applying a diff (under the write lock) ---------------------------------------------------
 

@@ -108,6 +108,7 @@ class Watcher:
     def run(self, stop_event: threading.Event | None = None, on_batch: BatchCallback | None = None) -> None:
         """Apply every batch until ``stop_event`` is set (or Ctrl-C); ``on_batch`` gets each
         non-empty diff (the engine's subscribers get it as well)."""
+        self.engine.warm_resolvers()  # after a warm start: ready before the first edit, mostly
         for paths in self.batches(stop_event):
             diff = self.engine.update(paths)
             if on_batch is not None and not diff.empty:
@@ -117,6 +118,7 @@ class Watcher:
         self, stop_event: asyncio.Event | None = None, on_batch: BatchCallback | None = None
     ) -> None:
         """:meth:`run` for an event loop (the dashboard): updates run in a worker thread."""
+        self.engine.warm_resolvers()
         async for changes in watchfiles.awatch(
             self.engine.root,
             watch_filter=self.watch_filter,

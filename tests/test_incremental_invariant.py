@@ -320,7 +320,7 @@ def test_body_edit_takes_the_fast_path(json_pkg: Path, tmp_path: Path) -> None:
     target = work / "json" / "decoder.py"
     target.write_text("\n\n" + target.read_text())
     diff = engine.update([target])
-    assert engine.last_update == {"files": 1, "resolved": 1, "full": 0}
+    assert engine.last_update == {"files": 1, "resolved": 1, "full": 0, "rebuilt": 0}
     assert diff.changed_nodes and not diff.added_nodes and not diff.removed_nodes
     cold = Engine(work)
     cold.index()

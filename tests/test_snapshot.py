@@ -250,6 +250,7 @@ _WRITER = textwrap.dedent(
     while True:
         write_snapshot(path, header, bodies[i % 2])
         i += 1
+        print("wrote", flush=True)
     """
 )
 
@@ -262,10 +263,12 @@ def test_a_writer_killed_at_random_points_never_leaves_a_bad_snapshot(tmp_path: 
     script = _WRITER.format(tests=str(Path(__file__).parent))
     rng = random.Random(3)
     outcomes = set()
-    for _ in range(8):
+    for i in range(8):
         proc = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE)
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == b"ready"
+        if i % 2:  # after a completed write (on a loaded machine one may take longer than the sleep)
+            assert proc.stdout.readline().strip() == b"wrote"
         time.sleep(rng.uniform(0.0, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait()

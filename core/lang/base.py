@@ -70,6 +70,18 @@ class Resolver(abc.ABC):
     def paths(self) -> Iterable[str]:
         """The files this resolver knows."""
 
+    def affected(
+        self,
+        changes: Mapping[str, tuple[FileFacts | None, FileFacts | None]],
+        facts: Mapping[str, FileFacts],
+        previous: Resolver | None,
+    ) -> set[str] | None:
+        """Optional, for incremental updates: this resolver was built on ``facts``, ``previous`` on
+        the facts before ``changes`` (path -> (old, new), None for a missing file). The files of
+        ``facts`` whose edges may differ from before (the new and changed ones included), or None
+        (the default) when every file must be resolved again."""
+        return None
+
 
 class Language(abc.ABC):
     """A language: its name, its file extensions, an extractor and a resolver."""
