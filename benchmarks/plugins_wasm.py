@@ -14,6 +14,10 @@ view, all measured on ``engine.isg`` in this process:
   excluded (it is built before and counted once, in the ``view`` row); ``linear_mb``: the wasm
   instance's linear memory (which holds its own copy of the columns it asked for);
   ``view_copy_us``: what copying that view in adds to the first query of a new generation.
+- per graph generation (the ``view`` row): ``generation_patch_ms``, what bringing the shared view to
+  the next generation costs when it is patched from the diff (one file's nodes moved a line, a
+  function added with three calls, then removed, then the lines moved back: what one-file edits
+  produce), beside ``generation_rebuild_ms``, a whole rebuild of the same masks.
 
 Usage: python benchmarks/plugins_wasm.py [--corpus stdlib|asyncio|PATH] [--queries N] [--json]
 """
@@ -187,7 +191,92 @@ def measure(engine: Any, *, queries: int = 400, seed: int = 7) -> list[dict[str,
                 os.environ.pop("PT_TUI_CACHE_DIR", None)
             else:
                 os.environ["PT_TUI_CACHE_DIR"] = saved
+    rows[0].update(measure_generations(isg))
     return rows
+
+
+def measure_generations(isg: Any, rebuilds: int = 2) -> dict[str, Any]:
+    """Per-generation cost of the shared view: patched from synthetic one-file diffs vs rebuilt.
+
+    The graph is changed in place the way the engine would (and left as it was, one generation on
+    per diff); the masks the plugins asked for are brought along each time.
+    """
+    from pt_tui.core.diff import GraphDiff
+    from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind, node_id
+    from pt_tui.sandbox.wasm.view import GraphView, graph_view, note_diff
+
+    by_file: dict[str, list[Node]] = {}
+    for node in isg.nodes.values():
+        by_file.setdefault(node.file, []).append(node)
+    path, nodes = max(by_file.items(), key=lambda item: (len(item[1]), item[0]))
+    view = graph_view(isg)
+    masks = view.masks() or [0x1F1FFF]
+
+    def moved(by: int) -> GraphDiff:
+        shifted = [
+            n.__class__(**{**_fields(n), "line": n.line + by, "end_line": n.end_line + by}) for n in nodes
+        ]
+        for n in shifted:
+            isg.put_node(n, path)
+        nodes[:] = shifted
+        isg.generation += 1
+        return GraphDiff(generation=isg.generation, files=(path,), changed_nodes=tuple(shifted))
+
+    qual = f"{nodes[0].qualname}.bench_added_fn"
+    added = Node(
+        id=node_id(nodes[0].language, NodeKind.FUNCTION, qual),
+        kind=NodeKind.FUNCTION,
+        name="bench_added_fn",
+        qualname=qual,
+        language=nodes[0].language,
+        file=path,
+        line=1,
+        end_line=2,
+        parent=nodes[0].id,
+    )
+    calls = [Edge(src=added.id, dst=n.id, kind=EdgeKind.CALLS, file=path, line=1) for n in nodes[1:4]]
+    contains = Edge(src=nodes[0].id, dst=added.id, kind=EdgeKind.CONTAINS, file=path, line=1)
+
+    def add() -> GraphDiff:
+        isg.put_node(added, path)
+        isg.add_edges([*calls, contains])
+        isg.generation += 1
+        return GraphDiff(generation=isg.generation, added_nodes=(added,), added_edges=(*calls, contains))
+
+    def remove() -> GraphDiff:
+        gone = isg.remove_nodes([added.id])
+        isg.generation += 1
+        return GraphDiff(generation=isg.generation, removed_nodes=(added.id,), removed_edges=tuple(gone))
+
+    patch: list[float] = []
+    patch_cpu: list[float] = []
+    rebuild: list[float] = []
+    patched = 0
+    for step in (lambda: moved(1), add, remove, lambda: moved(-1)):
+        note_diff(isg, step())
+        started, cpu = time.perf_counter(), time.thread_time()
+        current = graph_view(isg)
+        for mask in masks:
+            current.blob(mask)
+        patch.append(round((time.perf_counter() - started) * 1e3, 2))
+        patch_cpu.append(round((time.thread_time() - cpu) * 1e3, 2))
+        patched += current.patched_from is not None
+        if len(rebuild) < rebuilds:
+            started = time.perf_counter()
+            fresh = GraphView(isg)
+            for mask in masks:
+                fresh.blob(mask)
+            rebuild.append(round((time.perf_counter() - started) * 1e3, 1))
+    return {
+        "generation_patch_ms": patch,
+        "generation_patch_cpu_ms": patch_cpu,
+        "generation_rebuild_ms": rebuild,
+        "generations_patched": patched,
+    }
+
+
+def _fields(node: Any) -> dict[str, Any]:
+    return {f: getattr(node, f) for f in node.__struct_fields__}
 
 
 def _opt(value: float | None) -> str:
@@ -219,9 +308,13 @@ def main() -> None:
     isg = engine.isg
     print(f"corpus {root}: {isg.node_count} nodes, {isg.edge_count} edges (indexed in {indexed:.1f} s)")
     view = rows[0]
-    print(f"shared graph view: {view['view_mb']} MB, built in {view['build_ms']} ms (once per generation)")
+    print(f"shared graph view: {view['view_mb']} MB, built in {view['build_ms']} ms (first generation)")
     groups = ", ".join(f"{k} {v:.1f}" for k, v in view["groups_ms"].items() if v >= 0.05)
     print(f"  per column group (ms, each built on first use; all edge kinds in one pass): {groups}")
+    print(
+        f"  next generation after a one-file diff: patched {view['generation_patch_ms']} ms "
+        f"(thread CPU {view['generation_patch_cpu_ms']} ms), rebuilt {view['generation_rebuild_ms']} ms"
+    )
     head = (
         f"{'tier':7} {'plugin':34} {'cold ms':>8} {'warm ms':>8} {'p50 us':>8} {'p99 us':>8} {'p99 cpu':>8}"
     )

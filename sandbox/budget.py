@@ -8,21 +8,30 @@ p99 is the 99th of 100 sorted times, each without the time the thread waited for
 :func:`waited_ns`), so a busy machine does not decide.
 A call that raises is not a budget matter: it is counted in ``errors`` (the query path turns it into a
 ``trap`` violation at run time), and a verb that never succeeds is not judged on time.
+
+An accepted calibration is kept on disk (:func:`store_calibration`, ``<cache dir>/calibration/``),
+keyed by (artifact sha256, budget, tier, runs, calibration graph version, host version), so a restart
+or a hot-swap back to a known version does not measure again (:func:`stored_calibration`).
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import math
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import msgspec
 
+from pt_tui.core import userdirs
 from pt_tui.core.isg import ISG
 from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind, node_id
 from pt_tui.sandbox.api import ContextPlugin, PerformanceBudget, QueryPlugin, QueryRequest, QueryType
@@ -33,6 +42,8 @@ RUNS = 100
 WARMUP = 3
 REJECT_FACTOR = 3.0
 CALIBRATION_MODULES = 1000  # x 20 entities each
+#: Bump when :func:`calibration_graph` or :func:`calibration_requests` change (stored results expire).
+CALIBRATION_GRAPH_VERSION = 1
 
 
 def validate_budget(plugin: str, tier: str, budget: PerformanceBudget) -> PerformanceBudget:
@@ -80,6 +91,7 @@ class Calibration(msgspec.Struct, frozen=True, kw_only=True):
     budget_us: int
     graph_nodes: int
     verbs: tuple[VerbCalibration, ...]
+    fuel_per_us: float | None = None  # a wasm plugin's own fuel burn rate, measured with its calls
 
     @property
     def worst_p99_us(self) -> float:
@@ -233,6 +245,48 @@ def calibrate(
                 f"its budget of {budget.max_query_time_us} us"
             )
     return report
+
+
+def _host_version() -> str:
+    try:
+        return version("pt-tui")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0"
+
+
+def calibration_path(sha256: str, budget: PerformanceBudget, tier: str, runs: int) -> Path:
+    """Where the calibration of this artifact, budget, tier and run count is stored."""
+    key = (
+        f"{budget.max_query_time_us}:{budget.max_memory_mb}:{budget.max_cpu_percent}:{tier}:{runs}:"
+        f"graph{CALIBRATION_GRAPH_VERSION}:{CALIBRATION_MODULES}:pt-tui{_host_version()}:"
+        f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return userdirs.cache_dir() / "calibration" / f"{sha256}-{digest}.json"
+
+
+def stored_calibration(
+    path: Path, plugin: str, budget: PerformanceBudget, factor: float
+) -> Calibration | None:
+    """A stored calibration that is still accepted under ``factor``; None if absent, unreadable or
+    no longer accepted (the caller measures again)."""
+    try:
+        report = msgspec.json.decode(path.read_bytes(), type=Calibration)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if report.plugin != plugin or report.budget_us != budget.max_query_time_us:
+        return None
+    if any(v.runs and v.p99_us > factor * budget.max_query_time_us for v in report.verbs):
+        return None
+    return report
+
+
+def store_calibration(path: Path, report: Calibration) -> None:
+    """Keep an accepted calibration (atomically); a cache that cannot be written is skipped."""
+    try:
+        userdirs.write_atomic(path, msgspec.json.encode(report))
+    except OSError:
+        return
 
 
 def _query_caller(plugin: QueryPlugin, requests: list[QueryRequest], graph: ISG) -> Callable[[int], object]:

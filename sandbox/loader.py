@@ -2,7 +2,8 @@
 
 Order: manifest (strict), artifact sha256, budget against the tier ceiling (tightened by the user's
 override), capabilities (declared and granted for that sha256), trust (native tiers, in the tier's
-loader), the tier's loader, then calibration on the synthetic graph (cached per sha256 and budget).
+loader), the tier's loader, then calibration on the synthetic graph (cached per sha256 and budget, in
+memory and, when accepted, on disk).
 Any failure raises a :class:`PluginError` subclass and leaves nothing behind.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,8 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from pt_tui.sandbox.api import Capability, PerformanceBudget
-from pt_tui.sandbox.budget import RUNS, Calibration, calibrate, tighten, validate_budget
+from pt_tui.sandbox.budget import (
+    RUNS,
+    Calibration,
+    calibrate,
+    calibration_path,
+    store_calibration,
+    stored_calibration,
+    tighten,
+    validate_budget,
+)
 from pt_tui.sandbox.capabilities import Grants, resolve_grants
 from pt_tui.sandbox.errors import BudgetRejected, PluginError, TrustError
 from pt_tui.sandbox.host import PluginHost
@@ -172,13 +183,13 @@ def _load_in_worker(
     dev: bool,
     opts: LoadOptions,
 ) -> Any:
-    from pt_tui.sandbox.worker import WorkerPlugin
+    from pt_tui.sandbox.worker import WORKER_ARGV, WorkerPlugin
 
     if manifest.tier == "native" and not dev:  # the worker runs the code on our behalf: same rule
         if trust is None:
             raise TrustError(f"{manifest.name}: native plugins need a trust policy (or --dev for your own)")
         require_trust(trust, manifest.name, manifest.version, sha)
-    argv = list(opts.worker_argv) if opts.worker_argv else [sys.executable, "-m", "pt_tui", "worker"]
+    argv = list(opts.worker_argv or WORKER_ARGV)
     plugin = WorkerPlugin(
         manifest,
         folder,
@@ -205,8 +216,19 @@ def _calibrate(loaded: LoadedPlugin, opts: LoadOptions) -> Calibration:
     if known is not None:
         return known
     m = loaded.manifest
+    path = calibration_path(loaded.sha256, loaded.budget, m.tier, opts.calibration_runs)
+    stored = stored_calibration(path, m.name, loaded.budget, opts.reject_factor)
+    if stored is not None:
+        with _CALIBRATED_LOCK:
+            _CALIBRATED[key] = stored
+        _set_fuel_rate(loaded, stored.fuel_per_us)
+        return stored
+    backend = getattr(loaded.plugin, "backend", None)
+    sampler = backend if callable(getattr(backend, "start_fuel_sample", None)) else None
     for attempt in range(2):  # a refusal is confirmed by a second round: one busy moment does not decide
         try:
+            if sampler is not None:
+                sampler.start_fuel_sample()
             report = calibrate(
                 loaded.plugin,
                 budget=loaded.budget,
@@ -221,12 +243,24 @@ def _calibrate(loaded: LoadedPlugin, opts: LoadOptions) -> Calibration:
                 with _CALIBRATED_LOCK:
                     _CALIBRATED[key] = exc
                 raise
+    if sampler is not None:
+        report = msgspec.structs.replace(report, fuel_per_us=sampler.stop_fuel_sample())
+        _set_fuel_rate(loaded, report.fuel_per_us)
     with _CALIBRATED_LOCK:
         _CALIBRATED[key] = report
+    store_calibration(path, report)  # only an acceptance is kept: a refusal is measured again next run
     return report
 
 
+def _set_fuel_rate(loaded: LoadedPlugin, rate: float | None) -> None:
+    """Give a wasm plugin its own fuel rate, so its fuel allowance tracks its time budget."""
+    backend = getattr(loaded.plugin, "backend", None)
+    if rate and backend is not None and hasattr(backend, "fuel_per_us"):
+        backend.fuel_per_us = rate
+
+
 def forget_calibrations() -> None:
-    """Drop cached calibration outcomes (a test, or a user who changed the machine's load)."""
+    """Drop the calibration outcomes cached in memory (a test, or a user who changed the machine's
+    load); the accepted ones stored on disk stay (they live in the cache dir)."""
     with _CALIBRATED_LOCK:
         _CALIBRATED.clear()

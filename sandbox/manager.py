@@ -27,6 +27,7 @@ judged on memory, not time (tracing slows it down).
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 import tracemalloc
@@ -151,6 +152,7 @@ class PluginManager:
         self._verb_owner: dict[str, str] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._core_installed = False
+        self.view_refresh_ms = 0.0  # what the last patch of the shared graph view took
         subscribe = getattr(engine, "subscribe", None)
         if callable(subscribe):
             self._unsubscribe = subscribe(self.on_graph_update)
@@ -648,6 +650,7 @@ class PluginManager:
 
     def on_graph_update(self, diff: GraphDiff) -> None:
         """Forward a graph change to every active plugin with the hook, each within the update budget."""
+        self._refresh_view(diff)
         budget_us = self.config.update_budget_ms * 1000
         for record in list(self.records.values()):
             loaded = record.active
@@ -676,6 +679,24 @@ class PluginManager:
                     "on_graph_update",
                     PluginViolation(record.name, ViolationKind.TIMEOUT, detail),
                 )
+
+    def _refresh_view(self, diff: GraphDiff) -> None:
+        """Patch the shared graph view of ABI plugins to the new generation from ``diff``, here on the
+        updating thread rather than in the next query (only once such a plugin made a view)."""
+        view = sys.modules.get("pt_tui.sandbox.wasm.view")
+        if view is None:
+            return
+        view.note_diff(self.graph(), diff)
+        read = getattr(self._engine, "read", None)
+        if not callable(read):
+            return
+        started = time.perf_counter_ns()
+        with read() as isg:
+            if isg.generation != diff.generation:
+                return  # a newer change is applied already: its own callback refreshes
+            if view.refresh(isg) is None:
+                return
+        self.view_refresh_ms = (time.perf_counter_ns() - started) / 1e6
 
     # -- reading ------------------------------------------------------------------------------
 

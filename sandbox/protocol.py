@@ -2,10 +2,13 @@
 
 A frame is a 4-byte big-endian length followed by one msgpack-encoded message, a tagged msgspec
 Struct. The client sends :class:`Hello` first; then :class:`Load` (a plugin folder, checked against
-the sha256 the host approved), :class:`Graph` once per graph generation, :class:`Call` /
-:class:`CallContext` per query, :class:`Stats`, :class:`Shutdown`. The worker answers every request
-with one message; a plugin's failure is a :class:`Failure` (kind = a ``ViolationKind`` value or
-``error``), never a dead worker.
+the sha256 the host approved), :class:`Graph` (the whole graph: after a start or a mismatch) or
+:class:`Patch` (the engine's diffs since the generation the worker holds, when its
+:attr:`HelloReply.features` has ``"patch"``) once per graph generation, :class:`Call` /
+:class:`CallContext` per query, :class:`Stats`, :class:`Shutdown`. New fields have defaults and new
+messages are announced in ``features``, so an older worker (``ssh HOST pt-tui worker``) still works.
+The worker answers every request with one message; a plugin's failure is a :class:`Failure` (kind =
+a ``ViolationKind`` value or ``error``), never a dead worker.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import IO, Final
 
 import msgspec
 
+from pt_tui.core.diff import GraphDiff
 from pt_tui.core.model import Edge, Node
 from pt_tui.core.query.result import Output
 from pt_tui.sandbox.api import Context, PerformanceBudget, QueryRequest
@@ -28,10 +32,15 @@ class Hello(msgspec.Struct, tag="hello", kw_only=True):
     version: int = PROTOCOL_VERSION
 
 
+#: What this worker understands beyond protocol version 1's messages.
+FEATURES: Final = ("patch",)
+
+
 class HelloReply(msgspec.Struct, tag="hello-reply", kw_only=True):
     version: int
     pid: int
     python: str
+    features: tuple[str, ...] = ()
 
 
 class Load(msgspec.Struct, tag="load", kw_only=True):
@@ -52,6 +61,16 @@ class Graph(msgspec.Struct, tag="graph", kw_only=True):
     generation: int
     nodes: list[Node]
     edges: list[Edge]
+
+
+class Patch(msgspec.Struct, tag="patch", kw_only=True):
+    """The diffs from generation ``base + 1`` on, applied in order to the graph the worker holds.
+
+    A worker not at ``base`` answers :class:`Failure` (kind ``mismatch``); the host then sends the
+    whole :class:`Graph`. The :class:`GraphOk` counts let the host check the result adds up."""
+
+    base: int
+    diffs: list[GraphDiff]
 
 
 class GraphOk(msgspec.Struct, tag="graph-ok", kw_only=True):
@@ -110,6 +129,7 @@ Message = (
     | Load
     | Loaded
     | Graph
+    | Patch
     | GraphOk
     | Call
     | CallContext

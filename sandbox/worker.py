@@ -3,10 +3,13 @@
 
 The worker serves one plugin over :mod:`pt_tui.sandbox.protocol` on stdin/stdout; it keeps the real
 stdout for frames and points file descriptor 1 at stderr, so a plugin's ``print`` cannot corrupt the
-stream. The client starts any argv (``[python, -m, pt_tui, worker]``, ``ssh HOST pt-tui worker``),
-gives each call a deadline (the plugin's budget plus transport slack), and kills a worker that misses
-it or dies: that query fails with a :class:`PluginViolation`, the next call starts a fresh worker
-(loads the plugin and sends the graph again). The graph is sent once per generation, whole.
+stream. The client starts any argv (by default :data:`WORKER_ARGV`, ``python -m
+pt_tui.sandbox.worker``, which skips the CLI's imports; ``pt-tui worker`` and ``ssh HOST pt-tui
+worker`` work too), gives each call a deadline (the plugin's budget plus transport slack), and kills a
+worker that misses it or dies: that query fails with a :class:`PluginViolation`, the next call starts
+a fresh worker (loads the plugin and sends the graph again). The graph is sent whole when a worker
+starts (or when its copy does not add up); after that, each new generation is sent as the engine's
+diffs (:class:`~pt_tui.sandbox.protocol.Patch`), which the worker applies to its copy.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ from pt_tui.sandbox.manifest import Manifest, load_manifest
 if TYPE_CHECKING:
     from pt_tui.core.diff import GraphDiff
 
+#: The lean way to start a local worker: the module itself, without the CLI's imports.
+WORKER_ARGV: tuple[str, ...] = (sys.executable, "-m", "pt_tui.sandbox.worker")
+#: Diffs a plugin keeps for its worker before it gives up and sends the whole graph next time.
+MAX_QUEUED_DIFFS = 256
+
 # -- the worker process ------------------------------------------------------------------------
 
 
@@ -58,21 +66,26 @@ class _Server:
 
     def handle(self, msg: p.Message) -> p.Message:
         if isinstance(msg, p.Hello):
-            return p.HelloReply(version=p.PROTOCOL_VERSION, pid=os.getpid(), python=sys.version.split()[0])
+            return p.HelloReply(
+                version=p.PROTOCOL_VERSION,
+                pid=os.getpid(),
+                python=sys.version.split()[0],
+                features=p.FEATURES,
+            )
         if isinstance(msg, p.Load):
             return self._load(msg)
         if isinstance(msg, p.Graph):
             self.isg = _build_graph(msg.nodes, msg.edges, msg.generation)
-            prepare = getattr(self.plugin, "prepare", None)
-            if callable(prepare):  # per-graph caches are built here, outside any query's deadline
-                try:
-                    prepare(self.isg)
-                except Exception as exc:
-                    return p.Failure(
-                        kind=ViolationKind.TRAP.value, detail=f"prepare: {type(exc).__name__}: {exc}"
-                    )
-            self.baseline_mb = self._rss()
-            return p.GraphOk(generation=msg.generation, nodes=self.isg.node_count, edges=self.isg.edge_count)
+            return self._prepared()
+        if isinstance(msg, p.Patch):
+            if msg.base != self.isg.generation:
+                return p.Failure(kind="mismatch", detail=f"worker holds generation {self.isg.generation}")
+            view = sys.modules.get("pt_tui.sandbox.wasm.view")
+            for diff in msg.diffs:
+                apply_diff(self.isg, diff)
+                if view is not None:  # a wasm plugin's graph view is patched too, not rebuilt
+                    view.note_diff(self.isg, diff)
+            return self._prepared()
         if isinstance(msg, p.Call | p.CallContext):
             return self._call(msg)
         if isinstance(msg, p.Stats):
@@ -84,6 +97,19 @@ class _Server:
                 generation=self.isg.generation,
             )
         return p.Failure(kind="error", detail=f"unexpected message {type(msg).__name__}")
+
+    def _prepared(self) -> p.Message:
+        prepare = getattr(self.plugin, "prepare", None)
+        if callable(prepare):  # per-graph caches are built here, outside any query's deadline
+            try:
+                prepare(self.isg)
+            except Exception as exc:
+                return p.Failure(
+                    kind=ViolationKind.TRAP.value, detail=f"prepare: {type(exc).__name__}: {exc}"
+                )
+        self.baseline_mb = self._rss()
+        isg = self.isg
+        return p.GraphOk(generation=isg.generation, nodes=isg.node_count, edges=isg.edge_count)
 
     def _rss(self) -> float:
         return float(self.process.memory_info().rss) / (1024 * 1024)
@@ -165,6 +191,19 @@ def _build_graph(nodes: list[Node], edges: list[Edge], generation: int) -> ISG:
     isg.add_edges(edges)
     isg.generation = generation
     return isg
+
+
+def apply_diff(isg: ISG, diff: GraphDiff) -> None:
+    """Apply one engine diff to a copy of the graph (in the engine's order: edges out, nodes, edges in)."""
+    isg.remove_edges(diff.removed_edges)
+    isg.remove_nodes(diff.removed_nodes)
+    for node in (*diff.added_nodes, *diff.changed_nodes):
+        old = isg.nodes.get(node.id)
+        if old is not None and old.file != node.file:
+            isg.move_node(node.id, old.file, node.file)
+        isg.put_node(node, node.file)
+    isg.add_edges(diff.added_edges)
+    isg.generation = diff.generation
 
 
 def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
@@ -353,7 +392,12 @@ class WorkerPlugin:
         self.client = WorkerClient(argv)
         self.on_restart: Callable[[str], None] | None = None
         self._lock = threading.Lock()
-        self._graph_key: tuple[int, int, int, int] | None = None
+        self._graph_key: tuple[int, int, int, int] | None = None  # the graph the worker holds
+        self._diffs: list[GraphDiff] = []  # diffs heard since, for the next sync
+        self._diffs_lock = threading.Lock()
+        self._features: tuple[str, ...] = ()
+        #: How the last graph sync went: ("whole" | "patch", milliseconds, frame bytes).
+        self.last_sync: tuple[str, float, int] | None = None
         self._local = threading.local()
         self._sha = manifest.sha256(folder)
 
@@ -375,7 +419,8 @@ class WorkerPlugin:
 
     def start(self) -> None:
         """Start the worker and load the plugin there (a load failure is a PluginError)."""
-        self.client.start(self.startup_timeout_s)
+        hello = self.client.start(self.startup_timeout_s)
+        self._features = hello.features
         load = p.Load(
             folder=str(self.folder),
             sha256=self._sha,
@@ -397,15 +442,39 @@ class WorkerPlugin:
             if restarted and self.on_restart is not None:
                 self.on_restart(f"worker restarted (pid {self.client.pid})")
         key = (id(isg), isg.generation, isg.node_count, isg.edge_count)
-        if key != self._graph_key:
-            graph = p.Graph(
-                generation=isg.generation, nodes=list(isg.nodes.values()), edges=list(isg.edges())
-            )
-            timeout = 10.0 + isg.node_count / 10_000
-            reply = self.client.request(graph, timeout)
-            if not isinstance(reply, p.GraphOk):
-                raise PluginError(f"{self.name}: graph sync failed: {reply!r}")
-            self._graph_key = key
+        if key == self._graph_key:
+            return
+        timeout = 10.0 + isg.node_count / 10_000
+        started = time.perf_counter()
+        patch = self._patch_for(isg)
+        if patch is not None:
+            frame = len(p.encode(patch))
+            reply = self.client.request(patch, timeout)
+            if isinstance(reply, p.GraphOk) and (reply.nodes, reply.edges) == key[2:]:
+                self._graph_key = key
+                self.last_sync = ("patch", (time.perf_counter() - started) * 1e3, frame)
+                return
+            started = time.perf_counter()  # a mismatch: the whole graph puts it right
+        graph = p.Graph(generation=isg.generation, nodes=list(isg.nodes.values()), edges=list(isg.edges()))
+        frame = len(p.encode(graph))
+        reply = self.client.request(graph, timeout)
+        if not isinstance(reply, p.GraphOk):
+            raise PluginError(f"{self.name}: graph sync failed: {reply!r}")
+        self._graph_key = key
+        self.last_sync = ("whole", (time.perf_counter() - started) * 1e3, frame)
+
+    def _patch_for(self, isg: ISG) -> p.Patch | None:
+        """The diffs that take the worker's copy to ``isg``'s generation, if they are all known."""
+        with self._diffs_lock:
+            diffs, self._diffs = self._diffs, []
+        held = self._graph_key
+        if held is None or held[0] != id(isg) or "patch" not in self._features:
+            return None
+        wanted = list(range(held[1] + 1, isg.generation + 1))
+        by_generation = {d.generation: d for d in diffs}
+        if not wanted or any(g not in by_generation for g in wanted):
+            return None
+        return p.Patch(base=held[1], diffs=[by_generation[g] for g in wanted])
 
     def _roundtrip(self, msg: p.Message, isg: ISG) -> p.Message:
         self._local.usage = None
@@ -452,7 +521,11 @@ class WorkerPlugin:
         return usage
 
     def on_graph_update(self, diff: GraphDiff) -> None:
-        self._graph_key = None  # the next call sends the new generation
+        """Keep the diff for the next call, which sends it instead of the whole graph."""
+        with self._diffs_lock:
+            self._diffs.append(diff)
+            if len(self._diffs) > MAX_QUEUED_DIFFS:
+                self._diffs.clear()  # the next sync sends the whole graph
 
     def stats(self) -> p.StatsReply | None:
         with self._lock:

@@ -21,6 +21,8 @@ def test_measure_rows() -> None:
     rows = bench.measure(SimpleNamespace(isg=shop()[0]), queries=5)
     assert os.environ.get("PT_TUI_CACHE_DIR") == before  # restored
     assert rows[0]["tier"] == "view" and rows[0]["view_bytes"] > 0
+    assert len(rows[0]["generation_patch_ms"]) == 4 and len(rows[0]["generation_rebuild_ms"]) == 2
+    assert rows[0]["generations_patched"] == 4  # every synthetic generation was patched, not rebuilt
     wasm_rows = [r for r in rows if r["tier"] == "wasm"]
     assert [r["plugin"].split(" ")[0] for r in wasm_rows] == ["wat/fan-in", "c/hotspots", "rust/dead-code"]
     for row in rows[1:]:

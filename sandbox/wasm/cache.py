@@ -2,17 +2,16 @@
 
 Entries live in ``<cache base>/wasm/`` (``platformdirs.user_cache_path("pt-tui")``, or
 ``$PT_TUI_CACHE_DIR``), keyed by (artifact sha256, wasmtime version, engine config digest). An entry
-is ``sha256(payload) + payload`` written atomically (temp file + rename); on load the digest is
-checked before wasmtime sees the bytes, and any mismatch or deserialize error recompiles and
-rewrites the entry. (The digest guards against corruption - torn writes, truncation, bit rot. Anyone
-who can write the user's cache dir can also edit the user's shell profile, so it is not a signature.)
+is ``sha256(payload) + payload`` written atomically (:func:`pt_tui.core.userdirs.write_atomic`); on
+load the digest is checked before wasmtime sees the bytes, and any mismatch or deserialize error
+recompiles and rewrites the entry. (The digest guards against corruption - torn writes, truncation,
+bit rot. Anyone who can write the user's cache dir can also edit the user's shell profile, so it is
+not a signature.)
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -66,15 +65,6 @@ def _read(eng: wasmtime.Engine, path: Path) -> wasmtime.Module | None:
 def _write(path: Path, payload: bytes) -> None:
     """Atomic write; a cache that cannot be written (read-only home, full disk) is skipped."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(hashlib.sha256(payload).digest())
-                handle.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        userdirs.write_atomic(path, hashlib.sha256(payload).digest() + payload)
     except OSError:
         return

@@ -41,6 +41,9 @@ MIN_DEADLINE_US: Final = 50_000
 MAX_LOG_LINES: Final = 64  # per call; more are dropped
 MAX_LOG_BYTES: Final = 1024
 MAX_SOURCE_BYTES: Final = 1 << 20
+# A plugin's own fuel rate is trusted only from calls of >= 100 us of CPU on average: in shorter ones
+# the ~5-10 us of fixed cost around the wasm call would make the rate (and the allowance) too low.
+MIN_SAMPLE_CALL_NS: Final = 100_000
 
 _I32 = wasmtime.ValType.i32()
 _I64 = wasmtime.ValType.i64()
@@ -139,14 +142,24 @@ class _Call:
             vals[i].i64 = 0
             vals[i].i32 = value
         trap = ctypes.POINTER(ffi.wasm_trap_t)()
-        error = ffi.wasmtime_func_call_unchecked(
-            store._context(), ctypes.byref(self._func), vals, len(vals), ctypes.byref(trap)
-        )
+        error = _func_call(store._context(), ctypes.byref(self._func), vals, len(vals), ctypes.byref(trap))
         if error:
             raise wasmtime.WasmtimeError._from_ptr(error)
         if trap:
             raise wasmtime.Trap._from_ptr(trap)
         return int(vals[0].i64) if self._wide else int(vals[0].i32)
+
+
+# Direct entries into the C API for the per-call memory reads: the binding's ``data_ptr`` returns a
+# typed pointer that must be cast to an address, which costs more than the call itself. Private
+# copies of the function pointers (``dll[name]`` makes a new one), so the binding's stay as they are.
+_func_call = ffi.wasmtime_func_call_unchecked
+_memory_data = ffi.dll["wasmtime_memory_data"]
+_memory_data.restype = ctypes.c_void_p
+_memory_data.argtypes = [ctypes.POINTER(ffi.wasmtime_context_t), ctypes.POINTER(ffi.wasmtime_memory_t)]
+_memory_size = ffi.dll["wasmtime_memory_data_size"]
+_memory_size.restype = ctypes.c_size_t
+_memory_size.argtypes = [ctypes.POINTER(ffi.wasmtime_context_t), ctypes.POINTER(ffi.wasmtime_memory_t)]
 
 
 class _Live:
@@ -158,6 +171,8 @@ class _Live:
         memory = exports["memory"]
         assert isinstance(memory, wasmtime.Memory)
         self.memory = memory
+        self._ctx = store._context()  # stable for the store's life
+        self._mem = ctypes.byref(memory._memory)
 
         def func(name: str) -> wasmtime.Func | None:
             f = exports.get(name)
@@ -177,6 +192,14 @@ class _Live:
         self.req_addr = 0
         self.req_cap = 0
         self.mask: int | None = None
+
+    def base(self) -> int:
+        """The address of linear memory now (it may move when the memory grows)."""
+        return int(_memory_data(self._ctx, self._mem) or 0)
+
+    def size(self) -> int:
+        """The linear memory's size in bytes now."""
+        return int(_memory_size(self._ctx, self._mem))
 
 
 SourceReader = Callable[[int], bytes | None]
@@ -204,6 +227,10 @@ class WasmInstance:
         self._live: _Live | None = None
         self._logged = 0
         self._linker = self._make_linker()
+        #: This plugin's own fuel burn rate (fuel per us of its calls, measured while the loader
+        #: calibrates it), so its fuel allowance tracks its time budget; None: the engine's rate.
+        self.fuel_per_us: float | None = None
+        self._sample: list[int] | None = None  # [fuel, thread CPU ns, calls] while sampling
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -274,7 +301,24 @@ class WasmInstance:
         return _Live(store, instance)
 
     def _fuel(self) -> int:
-        return int(self.budget.max_query_time_us * runtime.fuel_per_us() * FUEL_SLACK) + 100_000
+        rate = self.fuel_per_us or runtime.fuel_per_us()
+        return int(self.budget.max_query_time_us * rate * FUEL_SLACK) + 100_000
+
+    def start_fuel_sample(self) -> None:
+        """Sum the fuel and thread CPU time of the plugin's calls from now on (for its calibration)."""
+        with self.lock:
+            self._sample = [0, 0, 0]
+
+    def stop_fuel_sample(self) -> float | None:
+        """Fuel per microsecond over the sampled calls, within [the floor, the engine's tight-loop
+        rate] (so an allowance only gets closer to the budget, never looser); None when the calls were
+        too short to tell (then the engine's rate stays)."""
+        with self.lock:
+            sample, self._sample = self._sample, None
+        if sample is None or not sample[2] or sample[1] < MIN_SAMPLE_CALL_NS * sample[2] or sample[0] <= 0:
+            return None
+        rate = sample[0] / (sample[1] / 1000)
+        return min(max(rate, runtime.MIN_FUEL_PER_US), runtime.fuel_per_us())
 
     def _deadline_ticks(self) -> int:
         wall_us = max(self.budget.max_query_time_us * DEADLINE_SLACK, MIN_DEADLINE_US)
@@ -328,12 +372,19 @@ class WasmInstance:
                     self._write_view(live, view, view_bytes)
                 request = build_request(live.view_addr, live.view_len)
                 req_addr = self._request_area(live, len(request))
-                base = _base(live.memory, store)
-                ctypes.memmove(base + req_addr, request, len(request))
+                ctypes.memmove(live.base() + req_addr, request, len(request))
                 entry = live.entries.get(kind)
                 if entry is None:
                     raise PluginError(f"{self.name}: the module has no {ENTRY_EXPORTS[kind]} export")
-                status = entry(store, req_addr, len(request))
+                sample = self._sample
+                if sample is None:
+                    status = entry(store, req_addr, len(request))
+                else:
+                    fuel, cpu = store.get_fuel(), time.thread_time_ns()
+                    status = entry(store, req_addr, len(request))
+                    sample[1] += time.thread_time_ns() - cpu
+                    sample[0] += fuel - store.get_fuel()
+                    sample[2] += 1
                 return self._read_result(live, req_addr, status)
             except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
                 self._live = None
@@ -346,7 +397,7 @@ class WasmInstance:
 
     def _alloc(self, live: _Live, size: int, what: str) -> int:
         addr = live.alloc(live.store, size) & 0xFFFFFFFF
-        limit = live.memory.data_len(live.store)
+        limit = live.size()
         if addr == 0:
             if limit + PAGE > self.memory_limit(live.view_len or size):
                 detail = f"pt_alloc({size}) for the {what} failed at the memory limit ({limit} bytes)"
@@ -370,7 +421,7 @@ class WasmInstance:
         store.set_limits(memory_size=self.memory_limit(len(data)))
         if data:
             addr = self._alloc(live, len(data), f"{len(data)}-byte graph view")
-            ctypes.memmove(_base(live.memory, store) + addr, data, len(data))
+            ctypes.memmove(live.base() + addr, data, len(data))
             live.view_addr, live.view_len = addr, len(data)
         live.view = view
 
@@ -384,9 +435,8 @@ class WasmInstance:
         return live.req_addr
 
     def _read_result(self, live: _Live, req_addr: int, status: int) -> bytes:
-        store, memory = live.store, live.memory
-        limit = memory.data_len(store)
-        base = _base(memory, store)
+        limit = live.size()
+        base = live.base()
         slot = ctypes.string_at(base + req_addr + abi.RESULT_SLOT_OFFSET, abi.RESULT_SLOT.size)
         addr, length = abi.RESULT_SLOT.unpack(slot)
         if status != 0:
@@ -432,11 +482,6 @@ def _cause(message: str) -> str:
     if "Caused by:" in lines:
         return lines[-1].removeprefix("wasm trap: ")
     return lines[0]
-
-
-def _base(memory: wasmtime.Memory, store: wasmtime.Store) -> int:
-    ptr = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value
-    return ptr or 0
 
 
 def _caller_read(caller: wasmtime.Caller, ptr: int, length: int) -> bytes | None:
