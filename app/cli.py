@@ -10,6 +10,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+# `pt-tui worker` (also `ssh HOST pt-tui worker`) serves a host's plugin calls: start serving before
+# the rest of the CLI is imported (the worker needs none of it; ~0.5 s of start-up). Added by the
+# plugins work (H4); the `worker` command below stays for `pt-tui worker --help`.
+if sys.argv[1:] == ["worker"]:  # pragma: no cover - runs in a worker subprocess
+    from pt_tui.sandbox.worker import serve
+
+    sys.exit(serve())
+
 import click
 from rich.console import Console
 
@@ -99,6 +107,10 @@ def open_warm(
     return engine, report
 
 
+#: Commands imported on first use: name -> (module, attribute); filled at the end of this module.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {}
+
+
 class DashboardGroup(click.Group):
     """A command group whose first positional argument, when it is not a command, is the dashboard's
     PATH: ``pt-tui``, ``pt-tui somedir`` and ``pt-tui --demo`` open the dashboard, ``pt-tui stats X``
@@ -106,6 +118,17 @@ class DashboardGroup(click.Group):
 
     #: Group options that take a value (their value is never the PATH).
     VALUE_OPTIONS = frozenset({"--port"})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            module, attribute = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         args = list(args)
@@ -117,7 +140,7 @@ class DashboardGroup(click.Group):
             if arg.startswith("-"):
                 i += 2 if arg in self.VALUE_OPTIONS else 1
                 continue
-            if arg not in self.commands:
+            if arg not in self.commands and arg not in LAZY_COMMANDS:
                 args[i : i + 1] = ["--path", arg]
             break
         return super().parse_args(ctx, args)
@@ -132,12 +155,15 @@ class DashboardGroup(click.Group):
 @click.version_option(package_name="pt-tui", prog_name="pt-tui")
 @click.option("--path", "dashboard_path", type=click.Path(path_type=Path), default=None, hidden=True)
 @click.option("--demo", is_flag=True, help="Open the dashboard on the bundled sample codebase.")
+@click.option("--tour", is_flag=True, help="With --demo: walk through the onboarding tour (implies --demo).")
 @click.option("--serve", is_flag=True, help="Serve the dashboard in a browser (textual-serve, 127.0.0.1).")
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port for --serve."
 )
 @click.pass_context
-def main(ctx: click.Context, dashboard_path: Path | None, demo: bool, serve: bool, port: int) -> None:
+def main(
+    ctx: click.Context, dashboard_path: Path | None, demo: bool, tour: bool, serve: bool, port: int
+) -> None:
     """pt-tui: an Interface Signature Graph of your Python and Rust code, and queries on it.
 
     Without a command, opens the dashboard on PATH (default: the current folder).
@@ -147,6 +173,7 @@ def main(ctx: click.Context, dashboard_path: Path | None, demo: bool, serve: boo
       pt-tui                               the dashboard on the current folder
       pt-tui ~/src/project                 the dashboard on a project
       pt-tui --demo                        the dashboard on the bundled sample
+      pt-tui --demo --tour                 the onboarding tour, step by step
       pt-tui --serve --port 8000           the dashboard in a browser, on 127.0.0.1:8000
       pt-tui index .                       build the graph of the current folder
       pt-tui query . "callers parse --depth 2"
@@ -155,12 +182,13 @@ def main(ctx: click.Context, dashboard_path: Path | None, demo: bool, serve: boo
       pt-tui demo                          a headless tour of the engine on the bundled sample
     """
     if ctx.invoked_subcommand is not None:
-        if dashboard_path is not None or demo or serve:
+        if dashboard_path is not None or demo or tour or serve:
             fail("--demo, --serve and PATH open the dashboard: they do not go with a command", EXIT_USAGE)
         return
     from pt_tui.app.launch import launch
 
-    launch(dashboard_path, demo=demo, serve=serve, port=port)
+    tour_option = {"tour": True} if tour else {}  # --tour implies --demo
+    launch(dashboard_path, demo=demo or tour, serve=serve, port=port, **tour_option)
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)
@@ -378,19 +406,14 @@ def _print_json(data: object) -> None:
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(data)).decode() + "\n")
 
 
-from pt_tui.app.cli_impact import impact  # noqa: E402  (registers the command)
-
-main.add_command(impact)
-
-
-from pt_tui.app.cli_plugin import plugin, worker  # noqa: E402 - plugin commands (plugins issue)
-
-main.add_command(plugin)
-main.add_command(worker)
-
-
-from pt_tui.app.cli_watch import watch  # noqa: E402 - live updates (incremental issue)
-
-main.add_command(watch)
-
-import pt_tui.app.cli_registry  # noqa: E402, F401 - registry commands on the plugin group (registries issue)
+# Commands defined in other modules: (module, attribute), imported only when the command runs (or
+# --help lists it), so the dashboard and the commands above start without them.
+LAZY_COMMANDS.update(
+    {
+        "impact": ("pt_tui.app.cli_impact", "impact"),
+        # importing cli_registry adds the registry commands to the plugin group (registries issue)
+        "plugin": ("pt_tui.app.cli_registry", "plugin"),
+        "worker": ("pt_tui.app.cli_plugin", "worker"),  # the out-of-process plugin worker (plugins issue)
+        "watch": ("pt_tui.app.cli_watch", "watch"),  # live updates (incremental issue)
+    }
+)

@@ -32,6 +32,10 @@ class DashboardCommands(Provider):
             for p in PANE_TYPES
         ]
         commands.append(("Help: keys", app.action_help, "Every binding, grouped by pane"))
+        if app.demo:  # the tour installs the demo plugins: only where the session's folders are throw-away
+            commands.append(
+                ("Start the onboarding tour", app.action_tour, "The pt-tui story, step by step, on the demo")
+            )
         commands += [
             (f"Theme: {short}", partial(app.set_theme, short), f"Switch to the {short} theme")
             for short in THEMES

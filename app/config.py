@@ -8,14 +8,19 @@ Unknown keys are errors that name the key; a bad file yields the defaults plus o
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 
 from pt_tui.core import userdirs
 from pt_tui.themes import DEFAULT_THEME, THEMES, theme_name
+
+if TYPE_CHECKING:
+    from pt_tui.sandbox.api import PerformanceBudget
 
 CONFIG_FILE = "config.toml"
 KEYMAP_FILE = "keymap.toml"
@@ -35,12 +40,27 @@ class ReviewerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     key: str
 
 
-class BudgetConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A user's tighter budget for one plugin (never looser than the plugin's tier ceiling)."""
+Positive = msgspec.Meta(gt=0)
 
-    max_query_time_us: int | None = None
-    max_memory_mb: float | None = None
-    max_cpu_percent: float | None = None
+
+class BudgetConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A user's tighter budget for one plugin: each field set is the most that plugin may take,
+    whatever its manifest says (the plugin manager keeps the tighter of the two, field by field)."""
+
+    max_query_time_us: Annotated[int, Positive] | None = None
+    max_memory_mb: Annotated[float, Positive] | None = None
+    max_cpu_percent: Annotated[float, Positive] | None = None
+
+    def as_override(self) -> PerformanceBudget:
+        """The override the plugin manager applies (``ManagerConfig.budgets``): unset fields do not
+        tighten anything."""
+        from pt_tui.sandbox.api import PerformanceBudget
+
+        return PerformanceBudget(
+            max_query_time_us=sys.maxsize if self.max_query_time_us is None else self.max_query_time_us,
+            max_memory_mb=math.inf if self.max_memory_mb is None else self.max_memory_mb,
+            max_cpu_percent=math.inf if self.max_cpu_percent is None else self.max_cpu_percent,
+        )
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -58,6 +78,10 @@ class LoadedConfig:
     config: Config = field(default_factory=Config)
     errors: list[str] = field(default_factory=list)
 
+    def budget_overrides(self) -> dict[str, PerformanceBudget]:
+        """The ``budgets`` table as the plugin manager takes it (plugin name -> override)."""
+        return {name: budget.as_override() for name, budget in self.config.budgets.items()}
+
 
 def config_dir() -> Path:
     return userdirs.config_dir()
@@ -71,11 +95,25 @@ def _decode(path: Path, kind: Any) -> Any:
     try:
         return msgspec.toml.decode(path.read_bytes(), type=kind)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {_where(str(exc))}") from None
+        raise ConfigError(f"{path}: {_where(_name_budget(path, str(exc)))}") from None
     except msgspec.DecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _name_budget(path: Path, message: str) -> str:
+    """msgspec says ``budgets[...]`` for a bad value in a plugin's budget: name the plugin."""
+    if "`$.budgets[...]" not in message:
+        return message
+    raw = msgspec.toml.decode(path.read_bytes())
+    budgets = raw.get("budgets") if isinstance(raw, dict) else None
+    for name, value in (budgets or {}).items():
+        try:
+            msgspec.convert(value, BudgetConfig)
+        except msgspec.ValidationError:
+            return message.replace("`$.budgets[...]", f"`$.budgets.{name}")
+    return message
 
 
 def _where(message: str) -> str:

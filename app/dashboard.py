@@ -129,9 +129,11 @@ class DashboardApp(App[None]):
         watch: bool = True,
         cursor_blink: bool = True,
         demo: bool = False,
+        tour: bool = False,
     ) -> None:
         """``watch``: follow file changes on disk (and plugin installs by other processes);
-        ``cursor_blink`` off keeps screenshots stable; ``demo`` adds the bundled demo registry."""
+        ``cursor_blink`` off keeps screenshots stable; ``demo`` adds the bundled demo registry;
+        ``tour`` opens the onboarding tour (``pt-tui --demo --tour``)."""
         super().__init__()
         self.cursor_blink = cursor_blink
         self.root = root
@@ -139,6 +141,7 @@ class DashboardApp(App[None]):
         self.watch_changes = watch
         self.engine: Engine | None = None
         self.demo = demo
+        self.start_tour = tour
         self.plugin_session: services.PluginSession | None = None
         self.history = QueryHistory(data_dir() / HISTORY_FILE)
         for theme in THEMES.values():
@@ -178,11 +181,15 @@ class DashboardApp(App[None]):
             box.cursor_blink = self.cursor_blink
         self._status(f"indexing {self.root} …")
         self.call_after_refresh(self._first_frame)
+        if self.start_tour:
+            self.action_tour()
 
     def _first_frame(self) -> None:
-        """The first frame is painted: only now start the ingest, so it cannot delay that frame."""
+        """The first frame is painted: only now start the ingest and list the built-in plugin (both
+        import the engine), so they cannot delay that frame."""
         self.first_frame_seconds = time.perf_counter() - self._started
         self.ingest()
+        self.dashboard.query_one(PluginsPane).refresh_plugins()
 
     @work(thread=True, exclusive=True, group="ingest", description="indexing")
     def ingest(self) -> None:
@@ -203,7 +210,11 @@ class DashboardApp(App[None]):
     @work(thread=True, exclusive=True, group="plugins", description="starting the plugin host")
     def _start_plugins(self, engine: Engine) -> None:
         session = services.open_plugins(
-            engine, demo=self.demo, watch=self.watch_changes, on_sync=self._plugins_synced
+            engine,
+            demo=self.demo,
+            watch=self.watch_changes,
+            on_sync=self._plugins_synced,
+            budgets=self.loaded.budget_overrides(),
         )
         session.subscribe(self._plugin_event)
         rows = services.list_plugins(session)
@@ -346,6 +357,12 @@ class DashboardApp(App[None]):
     def set_theme(self, short: str) -> None:
         self.theme = theme_name(short) or self.theme
 
+    def action_tour(self) -> None:
+        """Open the onboarding tour panel (demo sessions: it installs the demo plugins)."""
+        from pt_tui.app.widgets.tour_panel import start_tour
+
+        start_tour(self)
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
@@ -371,6 +388,9 @@ def binding_ids() -> list[str]:
     """Every binding id the dashboard defines (what a keymap may name)."""
     ids = [b.id for b in _own(DashboardApp.BINDINGS) + _own(DashboardScreen.BINDINGS) if b.id]
     ids += [b.id for b in _own(HelpScreen.BINDINGS) + _own(ConfirmAction.BINDINGS) if b.id]
+    from pt_tui.app.widgets.tour_panel import TourPanel  # late: the tour is not in the first frame
+
+    ids += [b.id for b in _own(TourPanel.BINDINGS) if b.id]
     for pane in PANE_TYPES:
         for _title, bindings in pane.help_bindings():
             ids += [b.id for b in bindings if b.id]

@@ -35,24 +35,30 @@ def dashboard_root(path: Path | None, demo: bool) -> Path:
     return root.resolve()
 
 
-def launch(path: Path | None, *, demo: bool = False, serve: bool = False, port: int = 8000) -> None:
+def launch(
+    path: Path | None, *, demo: bool = False, serve: bool = False, port: int = 8000, tour: bool = False
+) -> None:
     root = dashboard_root(path, demo)
     if serve:
-        serve_dashboard(root, port, demo=demo)
+        serve_dashboard(root, port, demo=demo, tour=tour)
         return
     web = "TEXTUAL_DRIVER" in os.environ  # textual-serve runs us through pipes, not a terminal
     if not web and not (sys.stdin.isatty() and sys.stdout.isatty()):
         _fail("the dashboard needs a terminal (for scripts: pt-tui index|stats|query|export PATH)")
+    if demo:  # the demo installs plugins and trusts the demo reviewers: never in the user's own folders
+        from pt_tui.app.tour import isolate_demo_state
+
+        isolate_demo_state()
     from pt_tui.app.dashboard import DashboardApp
 
-    DashboardApp(root, demo=demo).run()
+    DashboardApp(root, demo=demo, tour=tour).run()
 
 
-def serve_dashboard(root: Path, port: int, *, demo: bool = False) -> None:
+def serve_dashboard(root: Path, port: int, *, demo: bool = False, tour: bool = False) -> None:
     """Serve the dashboard on http://127.0.0.1:PORT (textual-serve; one app process per browser tab)."""
     from textual_serve.server import Server
 
-    target = ["--demo"] if demo else [str(root)]
+    target = (["--demo", "--tour"] if tour else ["--demo"]) if demo else [str(root)]
     command = shlex.join([sys.executable, "-m", "pt_tui", *target])
     click.echo(f"pt-tui: serving the dashboard on http://127.0.0.1:{port} (ctrl+c stops)", err=True)
     Server(command, host="127.0.0.1", port=port, title="pt-tui").serve()

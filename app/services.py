@@ -10,6 +10,7 @@ called from the dashboard's thread workers. Nothing here imports textual.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from pt_tui.core.engine import Engine
     from pt_tui.core.model import Node
     from pt_tui.core.query import Output, QueryResult, Value
+    from pt_tui.sandbox.api import PerformanceBudget
     from pt_tui.sandbox.capabilities import Grants
     from pt_tui.sandbox.manager import PluginManager
     from pt_tui.sandbox.registry.catalog import Offer
@@ -364,16 +366,19 @@ def open_plugins(
     demo: bool = False,
     watch: bool = False,
     on_sync: Callable[[list[str]], None] | None = None,
+    budgets: Mapping[str, PerformanceBudget] | None = None,
 ) -> PluginSession:
     """Start the plugin host for one dashboard (blocks on disk and git: call it from a worker).
 
     ``demo`` adds the bundled demo registry (a local git repository: offline). ``watch`` follows
     installs made by another process (the CLI) and hot-swaps them in, calling ``on_sync``.
+    ``budgets`` are the user's overrides by plugin name (config ``budgets``): the manager loads each
+    plugin with the tighter of its manifest's budget and the override, and enforces that.
     """
     from pt_tui.core.query.verbs import register_builtins
     from pt_tui.sandbox.capabilities import Grants
     from pt_tui.sandbox.errors import PluginError
-    from pt_tui.sandbox.manager import PluginManager
+    from pt_tui.sandbox.manager import ManagerConfig, PluginManager
     from pt_tui.sandbox.registry.service import RegistryService
     from pt_tui.sandbox.registry.trustpolicy import default_trust
 
@@ -389,7 +394,8 @@ def open_plugins(
             notes.append(f"demo registry unavailable: {exc}")
     # Given the engine, the manager reads the live graph, runs each plugin's prepare(isg) hook at
     # load and subscribes to the engine's GraphDiffs itself.
-    manager = PluginManager(engine, grants=Grants(), trust=default_trust())
+    config = ManagerConfig(budgets=dict(budgets or {}))
+    manager = PluginManager(engine, grants=Grants(), trust=default_trust(), config=config)
     manager.install_core()
     watcher = _SyncedWatcher(manager)
     session = PluginSession(manager, RegistryService(), watcher, notes)
@@ -426,9 +432,19 @@ def list_plugins(session: PluginSession | None) -> list[PluginRow]:
     ]
     if session is None:
         return rows
+    from pt_tui.sandbox.budget import tighten
+
     service = session.service
+    overrides = session.manager.config.budgets
     for record in session.manager.plugins():
         m = record.manifest
+        # what the manager enforces: the loaded version's budget, else the manifest's tightened by
+        # the user's override (as the next load will apply it)
+        budget = (
+            record.active.budget
+            if record.active
+            else tighten(m.performance_budget(), overrides.get(record.name))
+        )
         try:
             state = service.store.current(record.name)
         except PluginError:
@@ -440,7 +456,7 @@ def list_plugins(session: PluginSession | None) -> list[PluginRow]:
                 record.version,
                 record.tier,
                 _STATUS.get(record.state.value, record.state.value),
-                m.budget.max_query_time_us,
+                budget.max_query_time_us,
                 tuple(sorted(c.value for c in m.capabilities)),
                 registry,
                 record.verbs or m.verbs,
@@ -464,7 +480,7 @@ def list_plugins(session: PluginSession | None) -> list[PluginRow]:
                 e.version,
                 e.default_tier,
                 "available",
-                e.budget.max_query_time_us,
+                min(e.budget.max_query_time_us, _override_us(overrides.get(e.name))),
                 tuple(sorted(c.value for c in e.capabilities)),
                 offer.registry,
                 e.query_types,
@@ -472,6 +488,10 @@ def list_plugins(session: PluginSession | None) -> list[PluginRow]:
             )
         )
     return rows
+
+
+def _override_us(override: PerformanceBudget | None) -> int:
+    return sys.maxsize if override is None else override.max_query_time_us
 
 
 def _offers(session: PluginSession, name: str) -> list[Offer]:
@@ -734,10 +754,13 @@ class PluginStats:
     violations: int
     memory_mb: float
     recent_us: tuple[float, ...]
+    cpu_us: float = 0.0  # mean CPU time per call (0: not measured, as for the core tier's verbs)
+    cpu_percent: float = 0.0  # mean CPU time / mean wall time, in percent (0: not measured)
 
 
 def budget_stats(session: PluginSession | None) -> list[PluginStats]:
-    """Per plugin and verb: calls, p50 / p99 against the plugin's budget, violations, recent latencies."""
+    """Per plugin and verb: calls, p50 / p99 against the plugin's budget, violations, recent latencies,
+    mean CPU time per call and its share of the wall time."""
     if session is None:
         return []
     return [
@@ -751,6 +774,8 @@ def budget_stats(session: PluginSession | None) -> list[PluginStats]:
             sum(q.violations.values()),
             q.memory_mb_max,
             q.recent_us,
+            q.cpu_us_mean,
+            100.0 * q.cpu_us_mean / q.mean_us if q.cpu_us_mean and q.mean_us > 0 else 0.0,
         )
         for q in session.tracker.snapshot().queries
         if q.count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -114,3 +115,42 @@ def test_console_script_help() -> None:
         pytest.skip("the pt-tui console script is not installed in this environment")
     proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--demo" in proc.stdout
+
+
+def _modules_after(code: str, prefixes: tuple[str, ...]) -> list[str]:
+    """The modules starting with one of ``prefixes`` that ``code`` imports, in a fresh interpreter."""
+    probe = (
+        f"import json, sys\n{code}\nprint(json.dumps([m for m in sys.modules if m.startswith({prefixes!r})]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return sorted(json.loads(proc.stdout))
+
+
+def test_the_command_line_imports_a_subcommand_module_only_to_run_it() -> None:
+    heavy = ("pt_tui.app.cli_", "pt_tui.sandbox", "pt_tui.core.query")
+    assert _modules_after("import pt_tui.app.cli, pt_tui.app.launch", heavy) == []
+    assert "pt_tui.app.cli_registry" in _modules_after(
+        "from pt_tui.app.cli import main\nmain.get_command(None, 'plugin')", heavy
+    )
+
+
+def test_the_dashboard_starts_without_the_engine_or_the_plugin_host() -> None:
+    """Up to its first frame the dashboard needs neither: they load in workers after it."""
+    code = """
+import asyncio
+from pt_tui.app.dashboard import DashboardApp
+from pt_tui.app.demo import sample_root
+
+async def first_frame():
+    app = DashboardApp(sample_root(), watch=False)
+    painted = []
+    app._first_frame = lambda: painted.append(True)  # the first frame, without starting the ingest
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not painted:
+            await pilot.pause(0.01)
+
+asyncio.run(first_frame())
+"""
+    heavy = ("pt_tui.sandbox", "pt_tui.core.query", "pt_tui.core.engine", "wasmtime", "git", "cryptography")
+    assert _modules_after(code, heavy) == []

@@ -92,3 +92,22 @@ def test_query_error_with_caret(snap_compare: Compare) -> None:
 
 def test_help_screen(snap_compare: Compare) -> None:
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=steps("question_mark"))
+
+
+def test_budget_monitor_cpu_per_plugin_small(snap_compare: Compare) -> None:
+    """A plugin's calls with CPU measured: its row shows CPU per call and share of wall at 80x24."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app: Any = await ready(pilot)
+        tracker = app.plugin_session.tracker
+        for wall, cpu in ((300.0, 120.0), (900.0, 150.0), (1500.0, 160.0)):
+            tracker.record("fan-in", "fan-in", wall, tier="wasm", budget_us=500, cpu_us=cpu)
+        await pilot.press("4")
+        pane = app.screen.query_one(BudgetPane)
+        pane.refresh_stats()
+        table = pane.query_one("#budget-table")
+        table.move_cursor(row=next(i for i, s in enumerate(pane.stats) if s.plugin == "fan-in"))
+        await settle(pilot)
+        await still(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)

@@ -24,6 +24,7 @@ from pt_tui.app.dashboard import DashboardApp
 from pt_tui.app.demo import sample_root
 
 FROZEN_TIME = "‹t›"
+FROZEN_CPU_PERCENT = 42.0
 
 
 @pytest.fixture(autouse=True)
@@ -42,11 +43,19 @@ def tui_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def _flat_plots(
     real: Callable[[services.PluginSession | None], list[services.PluginStats]],
 ) -> Callable[[services.PluginSession | None], list[services.PluginStats]]:
-    """The budget plot of measured latencies, flattened (one bar height) so screenshots are stable."""
+    """The budget plot of measured latencies flattened (one bar height), and a measured CPU share
+    shown as :data:`FROZEN_CPU_PERCENT`, so screenshots are stable."""
 
     def flat(session: services.PluginSession | None) -> list[services.PluginStats]:
         stats = real(session)
-        return [dataclasses.replace(s, recent_us=tuple(1.0 for _ in s.recent_us)) for s in stats]
+        return [
+            dataclasses.replace(
+                s,
+                recent_us=tuple(1.0 for _ in s.recent_us),
+                cpu_percent=FROZEN_CPU_PERCENT if s.cpu_us else 0.0,
+            )
+            for s in stats
+        ]
 
     return flat
 

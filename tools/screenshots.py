@@ -55,8 +55,14 @@ async def shoot(name: str, size: tuple[int, int], steps: Steps, theme: str = "da
     from pt_tui.app.dashboard import DashboardApp
     from pt_tui.app.demo import sample_root
 
+    demo = name in DEMO_SHOTS  # with the demo registry, and the tour open
     app = DashboardApp(
-        sample_root(), config=LoadedConfig(Config(theme=theme)), watch=False, cursor_blink=False
+        sample_root(),
+        config=LoadedConfig(Config(theme=theme)),
+        watch=False,
+        cursor_blink=False,
+        demo=demo,
+        tour=demo,
     )
     async with app.run_test(size=size) as pilot:
         await _wait_ready(pilot)
@@ -103,6 +109,17 @@ async def _key(pilot, *keys: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.press(*keys)
 
 
+async def _tour(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The onboarding tour played up to the runaway plugin, stopped and quarantined."""
+    from pt_tui.app.widgets.tour_panel import TourPanel
+
+    panel = pilot.app.screen.query_one(TourPanel)
+    for _ in range(4):
+        await pilot.press("n")
+        while panel.running is not None:
+            await pilot.pause(0.1)
+
+
 SHOTS: tuple[tuple[str, tuple[int, int], Steps, str], ...] = (
     ("dashboard", (120, 40), _queries, "dark"),
     ("graph", (120, 40), _graph, "dark"),
@@ -113,16 +130,23 @@ SHOTS: tuple[tuple[str, tuple[int, int], Steps, str], ...] = (
     ("theme-light", (120, 40), _queries, "light"),
     ("theme-high-contrast", (120, 40), _queries, "high-contrast"),
     ("theme-monochrome", (120, 40), _queries, "monochrome"),
+    ("tour", (120, 40), _tour, "dark"),
 )
+#: Shots of a demo session (the bundled demo registry, the onboarding tour open).
+DEMO_SHOTS = frozenset({"tour"})
 
 
 def main() -> int:
+    """Write every shot, or only those named on the command line (``tools/screenshots.py tour``)."""
+    wanted = set(sys.argv[1:])
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("CONFIG", "DATA", "CACHE"):
             os.environ[f"PT_TUI_{name}_DIR"] = str(Path(tmp) / name.lower())
         os.environ.pop("NO_COLOR", None)
         OUT.mkdir(exist_ok=True)
         for name, size, steps, theme in SHOTS:
+            if wanted and name not in wanted:
+                continue
             path = asyncio.run(shoot(name, size, steps, theme))
             print(f"wrote {path.relative_to(OUT.parent)}")
     return 0

@@ -12,9 +12,10 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static, Tab, Tabs
+from textual.widgets import Footer, Input, ProgressBar, Static, Tab, Tabs
 
 from pt_tui.app.widgets.base import Pane
 from pt_tui.app.widgets.budget_pane import BudgetPane
@@ -31,6 +32,9 @@ TALL = 30
 
 PANE_TYPES: tuple[type[Pane], ...] = (GraphPane, QueryConsole, PluginsPane, BudgetPane)
 
+#: Actions whose keys are printable: in a text input the key is text, not the action.
+TYPING_KEYS_ACTIONS = frozenset({"show_pane", "search"})
+
 
 class DashboardScreen(Screen[None]):
     """Dashboard.
@@ -38,6 +42,9 @@ class DashboardScreen(Screen[None]):
     Bindings: 1-4 jump to a pane, / search in the pane, tab / shift+tab move focus.
     """
 
+    # The keys that move focus are priority bindings: handled as the app reads them, before the
+    # next key is routed, so type-ahead ("2" then a query, "/" then a filter) lands in the widget they
+    # focus. In a text input they stand down (:meth:`check_action`) and type their character.
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(
@@ -47,10 +54,18 @@ class DashboardScreen(Screen[None]):
                 show=False,
                 id=f"pane.{pane.PANE_ID}",
                 tooltip=f"Jump to the {pane.TITLE.lower()} pane",
+                priority=True,
             )
             for pane in PANE_TYPES
         ),
-        Binding("slash", "search", "search", id="app.search", tooltip="Focus the pane's search or filter"),
+        Binding(
+            "slash",
+            "search",
+            "search",
+            id="app.search",
+            tooltip="Focus the pane's search or filter",
+            priority=True,
+        ),
         Binding(
             "tab", "app.focus_next", "next", show=False, id="app.focus_next", tooltip="Focus the next widget"
         ),
@@ -70,16 +85,20 @@ class DashboardScreen(Screen[None]):
         self.active_pane = GraphPane.PANE_ID
 
     def compose(self) -> ComposeResult:
+        # Classes set before the children mount: styled once, not again on mount (start-up time).
+        self.apply_layout(self.app.size.width, self.app.size.height, update=False)
         with Horizontal(id="status"):
             yield Static("", id="status-text")
             yield ProgressBar(id="ingest-progress", show_eta=False)
         yield Tabs(*(Tab(f"{p.NUMBER} {p.TITLE}", id=f"tab-{p.PANE_ID}") for p in PANE_TYPES), id="pane-tabs")
         with Container(id="panes"):
-            yield GraphPane()
+            yield GraphPane().add_class("-active", update=False)
             yield QueryConsole(self.history)
             yield PluginsPane()
             yield BudgetPane()
-        yield Footer()
+        # The footer re-composes its keys at each focus change of the start-up: it mounts after the
+        # first frame (a third of that frame's work otherwise).
+        yield Lazy(Footer())
 
     class Ready(Message):
         """The panes are mounted: the app may start indexing."""
@@ -96,8 +115,8 @@ class DashboardScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self.apply_layout(event.size.width, event.size.height)
 
-    def apply_layout(self, width: int, height: int) -> None:
-        self.set_class(width < WIDE or height < TALL, "-narrow")
+    def apply_layout(self, width: int, height: int, *, update: bool = True) -> None:
+        self.set_class(width < WIDE or height < TALL, "-narrow", update=update)
 
     @property
     def narrow(self) -> bool:
@@ -112,6 +131,10 @@ class DashboardScreen(Screen[None]):
         if self.focused is None:
             return None
         return next((w for w in self.focused.ancestors_with_self if isinstance(w, Pane)), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pane jumps and ``/`` type their character while a text input has focus."""
+        return not (action in TYPING_KEYS_ACTIONS and isinstance(self.focused, Input))
 
     def action_show_pane(self, pane_id: str) -> None:
         self._set_active(pane_id)
@@ -134,6 +157,8 @@ class DashboardScreen(Screen[None]):
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id != event.tabs.active:  # stale: another switch came after it, do not undo it
+            return
         pane_id = (event.tab.id or "").removeprefix("tab-")
         if pane_id and pane_id != self.active_pane:
             self.action_show_pane(pane_id)

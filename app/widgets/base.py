@@ -30,7 +30,7 @@ class Pane(Vertical):
         """Give focus to the pane's main widget."""
         for widget in self.query("*"):
             if widget.focusable:
-                widget.focus()
+                focus_now(widget)
                 return
 
     def focus_search(self) -> bool:
@@ -46,6 +46,15 @@ class Pane(Vertical):
             if bindings:
                 groups.append((owner.__doc__.splitlines()[0] if owner.__doc__ else owner.__name__, bindings))
         return groups
+
+
+def focus_now(widget: Widget) -> None:
+    """Focus ``widget`` before the next key is handled.
+
+    ``Widget.focus`` only queues the change behind the keys already typed, so a burst like ``2`` then
+    ``callers x`` (type-ahead while the app is busy) would send ``callers x`` to the old focus.
+    """
+    widget.screen.set_focus(widget)
 
 
 def _bindings(items: list[BindingType]) -> list[Binding]:

@@ -1,5 +1,6 @@
-"""Budget monitor: per-plugin p50 / p99 against the budget, latency over time, violations and a log
-of quarantines and swaps, read from the plugin session's tracker (see :mod:`pt_tui.app.services`).
+"""Budget monitor: per-plugin p50 / p99 against the budget, CPU per call, latency over time, memory,
+violations and a log of quarantines and swaps, read from the plugin session's tracker
+(see :mod:`pt_tui.app.services`).
 
 The tracker's events arrive as messages (the app subscribes and posts them); call statistics are
 re-read after each query and once a second while the pane is shown.
@@ -17,9 +18,28 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, RichLog, Sparkline, Static
 
 from pt_tui.app import fmt, services
-from pt_tui.app.widgets.base import Pane, vim_keys
+from pt_tui.app.widgets.base import Pane, focus_now, vim_keys
 
 REFRESH_SECONDS = 1.0
+
+#: (title, width) of the table's columns: all of them fit an 80-column terminal (one pane at a time).
+COLUMNS = (
+    ("plugin", 14),
+    ("calls", 5),
+    ("p50", 8),
+    ("p99", 13),
+    ("cpu/call", 11),  # mean CPU time per call and its share of the wall time
+    ("budget", 8),
+    ("viol", 4),
+)
+
+
+def cpu_cell(stats: services.PluginStats) -> str:
+    """``120 µs 45%``: mean CPU time per call, and CPU time as a share of wall time; ``-`` when the
+    calls were not measured for CPU (the core tier's built-in verbs)."""
+    if not stats.cpu_us:
+        return "-"
+    return f"{fmt.latency(stats.cpu_us)} {stats.cpu_percent:.0f}%"
 
 
 class BudgetTable(DataTable[Text]):
@@ -53,14 +73,7 @@ class BudgetPane(Pane):
 
     def compose(self) -> ComposeResult:
         table = BudgetTable(id="budget-table", cursor_type="row", zebra_stripes=True)
-        for name, width in (
-            ("plugin", 18),
-            ("calls", 6),
-            ("p50", 9),
-            ("p99", 14),
-            ("budget", 9),
-            ("violations", 10),
-        ):
+        for name, width in COLUMNS:
             table.add_column(name, width=width)  # fixed widths: columns never jump as numbers change
         yield table
         yield Static("[$text-muted]starting the plugin host …[/]", id="budget-caption")
@@ -85,10 +98,10 @@ class BudgetPane(Pane):
         return self.display and self.region.area > 0
 
     def focus_main(self) -> None:
-        self.query_one(BudgetTable).focus()
+        focus_now(self.query_one(BudgetTable))
 
     def action_focus_log(self) -> None:
-        self.query_one(RichLog).focus()
+        focus_now(self.query_one(RichLog))
 
     def log_event(self, event: services.BudgetEvent) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
@@ -111,6 +124,7 @@ class BudgetPane(Pane):
                 Text(f"{s.calls:,}"),
                 Text(fmt.latency(s.p50_us)),
                 p99,
+                Text(cpu_cell(s)),
                 Text(fmt.latency(s.budget_us) if s.budget_us else "-"),
                 Text(str(s.violations)),
             )
@@ -136,5 +150,8 @@ class BudgetPane(Pane):
         spark.data = list(chosen.recent_us)
         worst = fmt.latency(max(chosen.recent_us)) if chosen.recent_us else "-"
         memory = f", peak {chosen.memory_mb:.2f} MB" if chosen.memory_mb else ""
+        cpu = f" · cpu {cpu_cell(chosen)} of wall" if chosen.cpu_us else ""
         name = chosen.plugin if chosen.query == chosen.plugin else f"{chosen.plugin} {chosen.query}"
-        caption.update(Text(f"{name}: last {len(chosen.recent_us)} calls (max {worst}{memory})", style="dim"))
+        caption.update(
+            Text(f"{name}: last {len(chosen.recent_us)} calls (max {worst}{memory}){cpu}", style="dim")
+        )

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static, Tree
 
 from pt_tui.app import services
-from pt_tui.app.widgets.base import Pane
+from pt_tui.app.widgets.base import Pane, focus_now
 from pt_tui.app.widgets.entity_tree import KIND_TAGS, EntityTree, _escape
 from pt_tui.app.widgets.neighbours import NeighbourList
 
@@ -34,7 +34,7 @@ class FilterInput(Input):
     ]
 
     def action_leave(self) -> None:
-        self.screen.query_one(EntityTree).focus()
+        focus_now(self.screen.query_one(EntityTree))
 
 
 class GraphPane(Pane):
@@ -102,17 +102,17 @@ class GraphPane(Pane):
     # -- actions ----------------------------------------------------------------------------------
 
     def focus_search(self) -> bool:
-        self.query_one(FilterInput).focus()
+        focus_now(self.query_one(FilterInput))
         return True
 
     def focus_main(self) -> None:
-        self.query_one(EntityTree).focus()
+        focus_now(self.query_one(EntityTree))
 
     def action_focus_neighbours(self) -> None:
-        self.query_one(NeighbourList).focus()
+        focus_now(self.query_one(NeighbourList))
 
     def action_focus_tree(self) -> None:
-        self.query_one(EntityTree).focus()
+        focus_now(self.query_one(EntityTree))
 
     def action_clear_filter(self) -> None:
         self.query_one(FilterInput).value = ""
@@ -183,7 +183,7 @@ class GraphPane(Pane):
 
     @on(Input.Submitted, "#graph-filter")
     def _filter_submitted(self) -> None:
-        self.query_one(EntityTree).focus()
+        focus_now(self.query_one(EntityTree))
 
     @on(Tree.NodeHighlighted, "#graph-tree")
     def _highlighted(self, event: Tree.NodeHighlighted[str]) -> None:

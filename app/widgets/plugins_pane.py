@@ -16,10 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
 from pt_tui.app import fmt, services
 from pt_tui.app.screens.confirm import ConfirmAction
-from pt_tui.app.widgets.base import Pane, vim_keys
+from pt_tui.app.widgets.base import Pane, focus_now, vim_keys
 
 #: (key, action, footer label, tooltip) of each plugin action, in :data:`services.PLUGIN_ACTIONS` order.
 ACTION_KEYS: tuple[tuple[str, str, str, str], ...] = (
@@ -74,13 +75,14 @@ class PluginsPane(Pane):
             self.result = result
 
     class Listed(Message):
-        def __init__(self, rows: list[services.PluginRow]) -> None:
+        def __init__(self, rows: list[services.PluginRow], session: services.PluginSession | None) -> None:
             super().__init__()
             self.rows = rows
+            self.session = session  # the session listed (a listing of an older one is dropped)
 
     def __init__(self) -> None:
         super().__init__()
-        self.plugins: list[services.PluginRow] = services.list_plugins(None)
+        self.plugins: list[services.PluginRow] = []
         self.session: services.PluginSession | None = None
 
     def compose(self) -> ComposeResult:
@@ -92,6 +94,8 @@ class PluginsPane(Pane):
         yield Static("", id="plugins-note")
 
     def on_mount(self) -> None:
+        # empty until the app lists the plugins after the first frame (even the core row reads the
+        # query engine's verb table)
         self.show_rows(self.plugins)
 
     def set_session(self, session: services.PluginSession, rows: list[services.PluginRow]) -> None:
@@ -104,11 +108,15 @@ class PluginsPane(Pane):
 
     @work(thread=True, exclusive=True, group="plugin-list", description="listing plugins")
     def _list(self) -> None:
-        self.post_message(self.Listed(services.list_plugins(self.session)))
+        session = self.session
+        rows = services.list_plugins(session)
+        if not get_current_worker().is_cancelled:  # a newer listing was asked for: this one is stale
+            self.post_message(self.Listed(rows, session))
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
-        self.show_rows(message.rows)
+        if message.session is self.session:
+            self.show_rows(message.rows)
 
     def show_rows(self, rows: list[services.PluginRow]) -> None:
         table = self.query_one(PluginTable)
@@ -144,7 +152,7 @@ class PluginsPane(Pane):
         self.query_one("#plugins-note", Static).update(Text(note, style="dim"))
 
     def focus_main(self) -> None:
-        self.query_one(PluginTable).focus()
+        focus_now(self.query_one(PluginTable))
 
     def current(self) -> services.PluginRow | None:
         table = self.query_one(PluginTable)

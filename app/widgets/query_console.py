@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from pt_tui.app import fmt, services
 from pt_tui.app.history import QueryHistory
-from pt_tui.app.widgets.base import Pane, vim_keys
+from pt_tui.app.widgets.base import Pane, focus_now, vim_keys
 from pt_tui.app.widgets.entity_tree import KIND_TAGS, _escape
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class QueryInput(Input):
         self.cursor_position = len(self.value)
 
     def action_leave(self) -> None:
-        self.console_pane().query_one(ResultsTable).focus()
+        focus_now(self.console_pane().query_one(ResultsTable))
 
     def console_pane(self) -> QueryConsole:
         return _find_console(self)
@@ -175,11 +175,11 @@ class QueryConsole(Pane):
         self.query_one("#query-hint", Static).update("[$text-muted]ready: type a query, enter runs it[/]")
 
     def focus_search(self) -> bool:
-        self.query_one(QueryInput).focus()
+        focus_now(self.query_one(QueryInput))
         return True
 
     def focus_main(self) -> None:
-        self.query_one(QueryInput).focus()
+        focus_now(self.query_one(QueryInput))
 
     def action_clear(self) -> None:
         self.query_one(ResultsTable).clear()
