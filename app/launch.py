@@ -46,7 +46,7 @@ def launch(
     if not web and not (sys.stdin.isatty() and sys.stdout.isatty()):
         _fail("the dashboard needs a terminal (for scripts: pt-tui index|stats|query|export PATH)")
     if demo:  # the demo installs plugins and trusts the demo reviewers: never in the user's own folders
-        from pt_tui.app.tour import isolate_demo_state
+        from pt_tui.app.demo_state import isolate_demo_state
 
         isolate_demo_state()
     from pt_tui.app.dashboard import DashboardApp

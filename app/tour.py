@@ -7,23 +7,15 @@ same :func:`services.plan_action` / :func:`services.run_action` the plugins pane
 followed by the pane's own ``ActionDone`` message (its notification and refresh) - and returns an
 :class:`Outcome`: one line for the tour panel, and figures the tests read. Blocking calls run in
 threads (``asyncio.to_thread``); the panel runs each action in a worker.
-
-:func:`isolate_demo_state` gives a demo session throw-away config and data folders, so installing the
-demo plugins never touches the user's real registries, grants or plugins.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pt_tui.app import fmt, services
@@ -37,8 +29,6 @@ if TYPE_CHECKING:
 
 #: How long the tour waits for one visible effect (a pane refresh, a logged event) before giving up.
 WAIT_SECONDS = 30.0
-#: User settings a demo session keeps (read-only copies): the look and the keys, nothing else.
-KEPT_SETTINGS = ("config.toml", "keymap.toml")
 
 
 @dataclass(frozen=True)
@@ -471,50 +461,3 @@ STEPS: tuple[Step, ...] = (
         "plugins",
     ),
 )
-
-
-# -- a demo session's own folders -----------------------------------------------------------------
-
-
-def isolate_demo_state() -> Path:
-    """Point ``PT_TUI_CONFIG_DIR`` and ``PT_TUI_DATA_DIR`` at a fresh temporary folder (removed at exit;
-    one left by a killed session is removed by the next), with copies of the user's look-and-keys
-    settings; the cache (snapshots, compiled WASM, the demo registry's git repository) stays shared.
-    Call it before anything reads those folders."""
-    from pt_tui.core.userdirs import config_dir
-
-    real_config = config_dir()
-    _sweep(Path(tempfile.gettempdir()))
-    root = Path(tempfile.mkdtemp(prefix=f"{DEMO_PREFIX}{os.getpid()}-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    (root / "config").mkdir()
-    (root / "data").mkdir()
-    for name in KEPT_SETTINGS:
-        if (real_config / name).is_file():
-            shutil.copyfile(real_config / name, root / "config" / name)
-    os.environ["PT_TUI_CONFIG_DIR"] = str(root / "config")
-    os.environ["PT_TUI_DATA_DIR"] = str(root / "data")
-    return root
-
-
-DEMO_PREFIX = "pt-tui-demo-"
-
-
-def _sweep(base: Path) -> None:
-    """Remove our demo sessions' folders whose process is gone (POSIX: a pid can be probed safely)."""
-    if os.name != "posix":
-        return
-    for folder in base.glob(f"{DEMO_PREFIX}*-*"):
-        pid = folder.name.removeprefix(DEMO_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and folder.stat().st_uid == os.getuid() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True

@@ -564,6 +564,10 @@ class PluginManager:
             m.error = _violation(loaded.name, ViolationKind.MEMORY, f"MemoryError: {exc}", exc)
         except Exception as exc:  # RecursionError included: the stack unwound, the host is fine
             m.error = _violation(loaded.name, ViolationKind.TRAP, f"{type(exc).__name__}: {exc}", exc)
+        except BaseException:  # KeyboardInterrupt, SystemExit from a plugin...: not counted as running
+            with self._inflight_lock:
+                self._inflight -= 1
+            raise
         m.wall = (time.perf_counter_ns() - t0) / 1000
         m.cpu = (time.thread_time_ns() - cpu0) / 1000
         after = waited_ns()

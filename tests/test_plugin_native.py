@@ -171,7 +171,8 @@ def test_slow_plugin_overruns_are_quarantined(
     for _ in range(3):
         assert run_query(isg, "slow --ms 3").text == "finally done"  # late answers still arrive
     record = manager.get("slow-native")
-    assert record.state is State.QUARANTINED and "timeout" in record.reason
+    why = (record.reason, list(record.violations), manager.tracker.stats("slow-native", "slow"))
+    assert record.state is State.QUARANTINED and "timeout" in record.reason, why
     stats = manager.tracker.stats("slow-native", "slow")
     assert stats is not None and stats.violations["timeout"] == 3 and stats.max_us >= 3000
     with pytest.raises(VerbFailed, match="quarantined"):

@@ -20,8 +20,8 @@ from test_tui_support import async_test, make_app, ready, settle, tui_env  # noq
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from pt_tui.app import demo_state, tour
 from pt_tui.app import launch as launch_module
-from pt_tui.app import tour
 from pt_tui.app.cli import main
 from pt_tui.app.commands import DashboardCommands
 from pt_tui.app.config import LoadedConfig
@@ -280,10 +280,10 @@ def test_a_demo_session_keeps_its_state_out_of_the_users_folders(
 @pytest.mark.skipif(os.name != "posix", reason="pids are probed with signal 0 on POSIX only")
 def test_the_folder_of_a_killed_demo_session_is_removed_by_the_next(tmp_path: Path) -> None:
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
-    dead = tmp_path / f"{tour.DEMO_PREFIX}{int(gone.stdout)}-abc"
-    alive = tmp_path / f"{tour.DEMO_PREFIX}{os.getpid()}-def"
+    dead = tmp_path / f"{demo_state.DEMO_PREFIX}{int(gone.stdout)}-abc"
+    alive = tmp_path / f"{demo_state.DEMO_PREFIX}{os.getpid()}-def"
     other = tmp_path / "pt-tui-demo-notes"
     for folder in (dead, alive, other):
         (folder / "config").mkdir(parents=True)
-    tour._sweep(tmp_path)
+    demo_state._sweep(tmp_path)
     assert not dead.exists() and alive.exists() and other.exists()
