@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pt_tui.core.diff import GraphDiff
+from pt_tui.core.heap import gc_paused
 from pt_tui.core.ingest import resolve_parallel
 from pt_tui.core.ingest.pipeline import (
     IngestReport,
@@ -45,7 +46,6 @@ from pt_tui.core.ingest.pipeline import (
     extract_all,
     extract_file,
     forget_context,
-    gc_paused,
     preload_languages,
 )
 from pt_tui.core.ingest.walk import IgnoreRules, WalkStats

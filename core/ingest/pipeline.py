@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
 
+from pt_tui.core.heap import gc_paused
 from pt_tui.core.ingest.walk import FoundFile, WalkStats, walk_sources
 from pt_tui.core.lang import ExtractContext, FileFacts, language_for, languages
 
@@ -261,20 +260,6 @@ def _count_skip(report: IngestReport, item: SkippedFile) -> None:
     else:
         report.skipped_unreadable += 1
     report.note(f"{item.relpath}: skipped ({item.reason}{', ' + item.detail if item.detail else ''})")
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector while building big acyclic structures: the collections that
-    their allocations would trigger re-scan everything built so far (on the stdlib, assembling
-    the graph takes 7x longer with the collector on)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def preload_languages() -> None:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import msgspec
 
-from pt_tui.core.ingest.pipeline import gc_paused
+from pt_tui.core.heap import gc_paused
 from pt_tui.core.lang import FileFacts, Resolver
 from pt_tui.core.model import Edge
 

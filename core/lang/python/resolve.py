@@ -10,14 +10,13 @@ candidates remain (each gets an edge).
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import TypeVar
 
 import msgspec
 
+from pt_tui.core.heap import gc_paused
 from pt_tui.core.lang.base import FileFacts, Resolver
 from pt_tui.core.lang.python.builtins import BUILTIN_METHODS, BUILTIN_NAMES, is_dunder
 from pt_tui.core.lang.python.evaluate import FUNCTIONS, MAX_TARGETS, Evaluator, Result
@@ -40,7 +39,7 @@ class PythonResolver(Resolver):
     """Resolves the Python files of one graph against an index of all of them."""
 
     def __init__(self, facts: Mapping[str, FileFacts]) -> None:
-        with _gc_paused():
+        with gc_paused():
             self.index = Index(facts)
         self.evaluator = Evaluator(self.index)
         self._plans: dict[tuple[int, Chain], tuple[_Links, str]] = {}
@@ -102,7 +101,7 @@ class PythonResolver(Resolver):
         return True
 
     def resolve_all(self) -> Iterator[Edge]:
-        with _gc_paused():
+        with gc_paused():
             for path in list(self.paths()):
                 yield from self.resolve_file(path)
 
@@ -110,7 +109,7 @@ class PythonResolver(Resolver):
         span = self.index.file_scopes.get(path)
         if span is None:
             return []
-        with _gc_paused():
+        with gc_paused():
             self.evaluator.prepare()
             return self._resolve_span(path, span)
 
@@ -307,19 +306,6 @@ class PythonResolver(Resolver):
         from pt_tui.core.lang.python.affected import affected_files
 
         return affected_files(self, changes, facts, previous)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector: resolution allocates millions of small acyclic objects, and the
-    collections they would trigger traverse the whole index again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _CANONICAL = msgspec.msgpack.Encoder(order="deterministic")  # dict keys sorted
