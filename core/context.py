@@ -20,6 +20,7 @@ import msgspec
 
 from pt_tui.core.isg import ISG
 from pt_tui.core.model import Edge, EdgeKind, Node
+from pt_tui.core.sourcelines import source_lines
 
 Format = Literal["md", "json"]
 DEFAULT_MAX_TOKENS = 2000
@@ -191,12 +192,11 @@ def _read_excerpt(root: Path | None, node: Node, max_chars: int) -> tuple[list[s
     lines: list[str] = []
     size = 0
     try:
-        with (root / relative).open(encoding="utf-8", errors="replace") as handle:
-            for line in itertools.islice(handle, node.line - 1, node.end_line):
-                lines.append(line.rstrip("\r\n"))
-                size += len(line)
-                if size > max_chars:
-                    break
+        for line in itertools.islice(source_lines(root / relative), node.line - 1, node.end_line):
+            lines.append(line)
+            size += len(line) + 1
+            if size > max_chars:
+                break
     except OSError as exc:
         return [], f"source file not readable: {node.file} ({exc.strerror or exc.__class__.__name__})"
     if not lines:

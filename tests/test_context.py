@@ -196,3 +196,21 @@ def test_members_of_a_type_and_edge_kinds_used() -> None:
     assert "## Members (2)" in context.text
     assert "`def describe(self)`" in context.text
     assert {e.kind for e in SHOP.in_edges(N["Entity"].id)} >= {EdgeKind.IMPLEMENTS}
+
+
+def test_excerpt_lines_count_like_the_parser_and_follow_edits(tmp_path: Path) -> None:
+    """Form feeds (common in the stdlib) are not line breaks; an edited file is read again."""
+    from pt_tui.core.engine import Engine
+    from pt_tui.core.sourcelines import forget_sources
+
+    forget_sources()
+    src = tmp_path / "m.py"
+    src.write_text("\x0c\ndef first():\n    return 1\n\x0c\n\ndef second():\n    return 2\n")
+    engine = Engine(tmp_path)
+    engine.index()
+    (second,) = engine.isg.by_name("second")
+    assert "def second():" in build_context(engine.isg, second, root=tmp_path).text
+    src.write_text("\x0c\ndef first():\n    return 1\n\x0c\n\ndef second():\n    return 'edited'\n")
+    engine.update([src])
+    (second,) = engine.isg.by_name("second")
+    assert "return 'edited'" in build_context(engine.isg, second, root=tmp_path).text
