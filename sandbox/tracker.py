@@ -165,10 +165,14 @@ class Series:
         self.last_error = ""
         self.recent: deque[float] = deque(maxlen=_RECENT_LATENCIES)
 
-    def add(self, wall_us: float) -> None:
-        """One call's wall time (the histogram update inlined: this runs on every query)."""
+    def add(self, wall_us: float, cpu_us: float | None = None) -> None:
+        """One call's wall time, and its CPU time when measured (the histogram update inlined: this
+        runs on every query)."""
         bucket = int(_log2(wall_us * _INV_MIN) * _SUB_BUCKETS) + 1 if wall_us > _MIN_US else 0
         with self.lock:
+            if cpu_us is not None:
+                self.cpu_total += cpu_us
+                self.cpu_count += 1
             h = self.hist
             h.counts[bucket if bucket < _BUCKETS else _BUCKETS - 1] += 1
             h.count += 1

@@ -47,6 +47,7 @@ def test_calls_are_tracked(tracker: Tracker) -> None:
     stats = tracker.stats("core", "callers")
     assert stats is not None and stats.count == 6 and stats.tier == "core" and stats.budget_us == 990
     assert 0 < stats.p50_us <= stats.max_us
+    assert 0 < stats.cpu_us_mean <= stats.max_us * 1.5  # thread CPU time is measured too (clock grain)
     callees = tracker.stats("core", "callees")
     assert callees is not None and callees.count == 1
     status = tracker.status("core")

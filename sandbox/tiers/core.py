@@ -1,7 +1,7 @@
 """The core tier: the engine's built-in verbs as one plugin, ``core``, timed into the tracker.
 
 :func:`install` re-registers every built-in verb with a handler that times the call with
-``perf_counter_ns`` and records it (about a microsecond of overhead; ``benchmarks/plugins.py``
+``perf_counter_ns`` (and its thread CPU time) and records it (about a microsecond of overhead; ``benchmarks/plugins.py``
 measures it). Core verbs are trusted and never quarantined: an overrun is counted in the tracker
 without an event. :class:`CorePlugin` offers the same verbs through the generic ``QueryPlugin``
 interface (calibration, the worker, tests).
@@ -46,14 +46,17 @@ _MARK = "__pt_tui_core__"
 def timed(
     spec: VerbSpec, tracker: Tracker, *, plugin: str = CORE, budget: PerformanceBudget = CORE_BUDGET
 ) -> VerbSpec:
-    """``spec`` with a handler that records every call's wall time (and errors) in ``tracker``."""
+    """``spec`` with a handler that records every call's wall and thread CPU time (and errors) in
+    ``tracker``."""
     inner: Handler = getattr(spec.handler, _MARK, spec.handler)
     name = spec.name
     limit = budget.max_query_time_us
     clock = time.perf_counter_ns
+    cpu_clock = time.thread_time_ns
     series: list[Series] = []  # fetched on the first call, then kept: the hot path is series.add
 
     def run(call: Call) -> Output:
+        cpu_started = cpu_clock()
         started = clock()
         try:
             out = inner(call)
@@ -63,9 +66,10 @@ def timed(
             )
             raise
         elapsed = (clock() - started) / 1000
+        cpu = (cpu_clock() - cpu_started) / 1000
         if not series:
             series.append(tracker.series(plugin, name, tier="core", budget_us=limit))
-        series[0].add(elapsed)
+        series[0].add(elapsed, cpu)
         if elapsed > limit:
             tracker.violation(
                 plugin, name, ViolationKind.TIMEOUT, f"{elapsed:.0f} us > {limit} us", event=False
