@@ -754,8 +754,8 @@ class PluginStats:
     violations: int
     memory_mb: float
     recent_us: tuple[float, ...]
-    cpu_us: float = 0.0  # mean CPU time per call (0: not measured, as for the core tier's verbs)
-    cpu_percent: float = 0.0  # mean CPU time / mean wall time, in percent (0: not measured)
+    cpu_us: float = 0.0  # mean CPU time per call (0: not measured)
+    cpu_percent: float = 0.0  # mean CPU time / mean wall time, in percent, at most 100 (0: not measured)
 
 
 def budget_stats(session: PluginSession | None) -> list[PluginStats]:
@@ -775,7 +775,7 @@ def budget_stats(session: PluginSession | None) -> list[PluginStats]:
             q.memory_mb_max,
             q.recent_us,
             q.cpu_us_mean,
-            100.0 * q.cpu_us_mean / q.mean_us if q.cpu_us_mean and q.mean_us > 0 else 0.0,
+            min(100.0, 100.0 * q.cpu_us_mean / q.mean_us) if q.cpu_us_mean and q.mean_us > 0 else 0.0,
         )
         for q in session.tracker.snapshot().queries
         if q.count

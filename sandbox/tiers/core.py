@@ -1,10 +1,10 @@
 """The core tier: the engine's built-in verbs as one plugin, ``core``, timed into the tracker.
 
 :func:`install` re-registers every built-in verb with a handler that times the call with
-``perf_counter_ns`` (and its thread CPU time) and records it (about a microsecond of overhead; ``benchmarks/plugins.py``
-measures it). Core verbs are trusted and never quarantined: an overrun is counted in the tracker
-without an event. :class:`CorePlugin` offers the same verbs through the generic ``QueryPlugin``
-interface (calibration, the worker, tests).
+``perf_counter_ns`` (and its thread CPU time) and records it (about a microsecond of overhead;
+``benchmarks/plugins.py`` measures it). Core verbs are trusted and never quarantined: an overrun is
+counted in the tracker without an event. :class:`CorePlugin` offers the same verbs through the
+generic ``QueryPlugin`` interface (calibration, the worker, tests).
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def timed(
     series: list[Series] = []  # fetched on the first call, then kept: the hot path is series.add
 
     def run(call: Call) -> Output:
-        cpu_started = cpu_clock()
         started = clock()
+        cpu_started = cpu_clock()  # inside the wall window: CPU time never shows above the wall time
         try:
             out = inner(call)
         except Exception as exc:
@@ -65,8 +65,8 @@ def timed(
                 plugin, name, (clock() - started) / 1000, tier="core", budget_us=limit, error=str(exc)
             )
             raise
-        elapsed = (clock() - started) / 1000
         cpu = (cpu_clock() - cpu_started) / 1000
+        elapsed = (clock() - started) / 1000
         if not series:
             series.append(tracker.series(plugin, name, tier="core", budget_us=limit))
         series[0].add(elapsed, cpu)
