@@ -82,10 +82,7 @@ class EngineError(Exception):
 def build_graph(facts: Mapping[str, FileFacts], report: IngestReport | None = None) -> ISG:
     """Resolve the facts of every language and assemble the graph (a cold build, nothing kept)."""
     started = time.perf_counter()
-    with gc_paused():
-        raw = {path: _contains(f) for path, f in facts.items()}
-        for resolver in _resolvers(facts).values():
-            _take(raw, resolver.resolve_all())
+    raw = _resolve_cold(facts)[1]
     isg = _assemble(facts, raw)[0]
     if report is not None:
         report.resolve_seconds = time.perf_counter() - started
@@ -103,16 +100,28 @@ def settle_heap() -> None:
 
 
 def _resolvers(facts: Mapping[str, FileFacts]) -> dict[str, Resolver]:
-    """A resolver per language present, over that language's files in path order. Their
-    ``resolve_all()`` (a cold build's) resolves big trees in two processes: see resolve_parallel."""
+    """A resolver per language present, over that language's files in path order."""
     out: dict[str, Resolver] = {}
     for name, language in languages().items():
         mine = {p: f for p, f in sorted(facts.items()) if f.language == name}
         if mine:
             with gc_paused():
                 out[name] = language.resolver(mine)
-            resolve_parallel.install(out[name], mine)
     return out
+
+
+def _resolve_cold(
+    facts: Mapping[str, FileFacts],
+) -> tuple[dict[str, Resolver], dict[str, dict[EdgeKey, Edge]]]:
+    """A cold build's resolution: the resolvers, and every file's raw edges (its CONTAINS edges,
+    then what the resolvers found; big trees resolve in two processes, see resolve_parallel)."""
+    with gc_paused():
+        resolvers = _resolvers(facts)
+        raw = {path: _contains(f) for path, f in facts.items()}
+        for name, resolver in resolvers.items():
+            mine = {p: f for p, f in facts.items() if f.language == name}
+            _take(raw, resolve_parallel.resolve_all(resolver, mine))
+    return resolvers, raw
 
 
 def _contains(facts: FileFacts) -> dict[EdgeKey, Edge]:
@@ -252,10 +261,7 @@ class Engine:
             report.note(message)
         facts = extract_all(self.root, files, report, progress, self.workers)
         resolve_started = time.perf_counter()
-        resolvers = _resolvers(facts)
-        raw = {path: _contains(f) for path, f in facts.items()}
-        for resolver in resolvers.values():
-            _take(raw, resolver.resolve_all())
+        resolvers, raw = _resolve_cold(facts)
         stamps = {f.relpath: (f.size, f.mtime_ns) for f in files if f.relpath in facts}
         with self._lock.write():
             self._install(facts, raw, stamps)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sysconfig
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -227,20 +225,6 @@ def test_an_error_here_reaps_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pids
     with pytest.raises(ChildProcessError):
         os.waitpid(pids[0], os.WNOHANG)  # already reaped
-
-
-def test_install_keeps_no_reference_cycle_to_the_resolver() -> None:
-    """A cycle would keep a dropped engine's resolvers alive after settle_heap's gc.freeze()."""
-    fake = _Fake(3)
-    resolve_parallel.install(fake, {})
-    assert list(fake.resolve_all()) == [e for p in fake.files for e in fake.resolve_file(p)]
-    ref = weakref.ref(fake)
-    gc.disable()
-    try:
-        del fake
-        assert ref() is None  # freed by reference counting alone
-    finally:
-        gc.enable()
 
 
 def test_by_default_only_rust_resolves_in_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:

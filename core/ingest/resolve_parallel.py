@@ -28,7 +28,6 @@ import gc
 import os
 import signal
 import sys
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import msgspec
@@ -96,23 +95,6 @@ def resolve_all(
             return
         for _, edges in resolve_files(resolver, paths, split(facts, paths), facts):
             yield from edges
-
-
-def install(resolver: Resolver, facts: Mapping[str, FileFacts], threshold: int | None = None) -> None:
-    """Make this resolver's ``resolve_all()`` run :func:`resolve_all` (same edges, two processes
-    when worth it). For callers that take resolvers and call ``resolve_all`` themselves."""
-    # no reference cycle through the override: a cycle would keep a dropped engine's resolver (its
-    # whole index) alive once settle_heap has frozen the heap, since frozen cycles are never collected
-    ref = weakref.ref(resolver)
-
-    def parallel() -> Iterator[Edge]:
-        live = ref()
-        if live is None:
-            return iter(())
-        own = type(live).resolve_all
-        return resolve_all(live, facts, threshold=threshold, serial=lambda: own(live))
-
-    setattr(resolver, "resolve_all", parallel)  # noqa: B010 - an instance override, on purpose
 
 
 def resolve_files(
