@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from pt_tui.app import fmt, services
+from pt_tui.app import fmt, services, start_gc
 from pt_tui.app.commands import DashboardCommands
 from pt_tui.app.config import LoadedConfig, data_dir, load_config
 from pt_tui.app.history import HISTORY_FILE, QueryHistory
@@ -152,6 +152,8 @@ class DashboardApp(App[None]):
         self._started = time.perf_counter()
         self.first_frame_seconds: float | None = None
         self._stop_watching = threading.Event()
+        #: Keys that arrived before the screen was complete (see :meth:`_complete`); None afterwards.
+        self._held_keys: list[events.Key] | None = []
 
     # -- start ------------------------------------------------------------------------------------
 
@@ -166,7 +168,7 @@ class DashboardApp(App[None]):
 
     def on_mount(self) -> None:
         keymap = dict(self.loaded.config.keymap)
-        unknown = sorted(set(keymap) - set(binding_ids()))
+        unknown = sorted(set(keymap) - set(binding_ids())) if keymap else []
         for name in unknown:
             self.loaded.errors.append(f"keymap: unknown binding id {name!r} (see ? for the ids)")
             del keymap[name]
@@ -185,11 +187,42 @@ class DashboardApp(App[None]):
             self.action_tour()
 
     def _first_frame(self) -> None:
-        """The first frame is painted: only now start the ingest and list the built-in plugin (both
-        import the engine), so they cannot delay that frame."""
+        """The first frame is painted: complete the screen, then start the ingest."""
         self.first_frame_seconds = time.perf_counter() - self._started
+        self.call_later(self._complete)  # on the app's own message loop: keys wait behind it
+
+    async def _complete(self) -> None:
+        """Mount what the first frame left out, hand over the keys held until now (in order), then
+        (:meth:`_start_work`) start the ingest and list the built-in plugin (both import the engine,
+        so they come last)."""
+        if self.closing:
+            return
+        screen = self.dashboard
+        try:
+            await screen.load_deferred()
+            for box in screen.query(Input):
+                box.cursor_blink = self.cursor_blink
+        finally:
+            start_gc.resume()
+            held, self._held_keys = self._held_keys or [], None
+            for key in held:
+                await super().on_event(key)
+        # once that is painted: the ingest thread would hold the painting back
+        screen.call_after_refresh(self._start_work)
+
+    def _start_work(self) -> None:
+        if self.closing:
+            return
         self.ingest()
         self.dashboard.query_one(PluginsPane).refresh_plugins()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Hold the keys until the screen is complete: a key typed during the start (a pane jump, then
+        a query) must find the widget it is meant for."""
+        if self._held_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
 
     @work(thread=True, exclusive=True, group="ingest", description="indexing")
     def ingest(self) -> None:

@@ -3,7 +3,13 @@
 - first frame, real terminal (tmux; skipped without it), against a baseline measured in the same run:
   ``python -c "import textual"`` and a bare Textual app's first frame (spawn -> its text on screen);
   ``pt-tui --demo`` and ``pt-tui STDLIB``, cold (fresh config, data and cache folders: no snapshot) and
-  warm (the same folders again), spawn -> the four panes drawn; each repeated ``--rounds`` times;
+  warm (the same folders again), spawn -> the four panes drawn (the first frame: the status line,
+  every pane's frame and title, the graph pane's content), then -> every pane's content drawn (the
+  query line, the plugin and budget tables: mounted right after the first frame); each repeated
+  ``--rounds`` times. Every process caches its bytecode in a private folder (warmed by one start that
+  is not timed), as an installed package does: this environment sets PYTHONDONTWRITEBYTECODE, which
+  would otherwise recompile pt-tui's own modules (not Textual's, installed with their .pyc) at every
+  start; ``--no-bytecode-cache`` measures that way;
 - first frame, in process: ``DashboardApp`` constructed -> first screen refresh (``run_test``);
 - key-to-screen while plugin calls run (Pilot, in process): a key posted -> the next frame the app
   renders with the character in the query input, idle and while a thread keeps a slow native plugin
@@ -12,7 +18,7 @@
   while a cold ingest of the corpus runs (thread worker + extraction processes).
 
 Usage: python benchmarks/tui.py [--rounds N] [--presses N] [--corpus PATH] [--ingest-corpus PATH]
-                                [--skip-tmux]
+                                [--skip-tmux] [--first-frame-only] [--no-bytecode-cache]
 """
 
 from __future__ import annotations
@@ -65,6 +71,10 @@ async def first_frame_in_process(root: Path) -> tuple[float, float, float]:
 class Terminal:
     """``pt-tui`` running in a private tmux server (``-L``), driven by send-keys, read by capture-pane."""
 
+    #: Variables removed from the program's environment (``PYTHONDONTWRITEBYTECODE`` too when a
+    #: bytecode cache folder is given in ``PYTHONPYCACHEPREFIX``).
+    UNSET = ("COLUMNS", "LINES")
+
     def __init__(self, args: list[str], env: dict[str, str], program: str | None = None) -> None:
         tmux = shutil.which("tmux")
         assert tmux is not None
@@ -72,7 +82,9 @@ class Terminal:
         self.name = f"pt-tui-bench-{uuid.uuid4().hex[:8]}"
         exe = program or shlex.quote(str(Path(sys.executable).with_name("pt-tui")))
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        command = f"env -u COLUMNS -u LINES {exports} TERM=xterm-256color {exe} {' '.join(args)}"
+        unset = (*self.UNSET, "PYTHONDONTWRITEBYTECODE") if "PYTHONPYCACHEPREFIX" in env else self.UNSET
+        removed = " ".join(f"-u {name}" for name in unset)
+        command = f"env {removed} {exports} TERM=xterm-256color {exe} {' '.join(args)}"
         self.started = time.perf_counter()
         self._run("new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", command)
 
@@ -148,21 +160,33 @@ Bare().run()
 """
 
 
+#: Text each pane's content draws at start, at 120x40: the graph filter's and the query line's
+#: placeholders, a column of the plugin table and of the budget table.
+PANE_CONTENT = ("filter entities", "--kind function", "tier", "p50")
+
+
 def _panes_drawn(screen: str) -> bool:
     return all(title in screen for title in PANE_TITLES)
 
 
-def first_frames(corpus: Path, rounds: int, tmp: Path) -> dict[str, list[float]]:
+def _content_drawn(screen: str) -> bool:
+    return all(text in screen for text in PANE_CONTENT)
+
+
+def first_frames(corpus: Path, rounds: int, tmp: Path, bytecode_cache: bool = True) -> dict[str, list[float]]:
     """Seconds from spawn to the first frame, per kind of start, ``rounds`` times each, interleaved
-    so that load changes hit every kind alike."""
+    so that load changes hit every kind alike; for the dashboard also to every pane's content."""
     env = {k: v for k, v in os.environ.items() if k.startswith("PT_TUI_")}
+    if bytecode_cache:
+        env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+        _warm_bytecode(env, tmp)
     bare = tmp / "bare_app.py"
     bare.write_text(BARE_APP)
     python = shlex.quote(sys.executable)
     samples: dict[str, list[float]] = {}
     for round_ in range(rounds):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import textual.app"], check=True)
+        subprocess.run([sys.executable, "-c", "import textual.app"], check=True, env=_python_env(env))
         samples.setdefault("python -c 'import textual.app'", []).append(time.perf_counter() - started)
         starts: list[tuple[str, list[str], Any, dict[str, str], str | None]] = [
             ("bare Textual app", [shlex.quote(str(bare))], lambda s: "BARE-APP-READY" in s, env, python)
@@ -177,6 +201,10 @@ def first_frames(corpus: Path, rounds: int, tmp: Path) -> dict[str, list[float]]
             term = Terminal(args, start_env, program)
             try:
                 samples.setdefault(label, []).append(term.wait(check, timeout=60) + 0.0)
+                if program is None:  # the dashboard: then every pane's content
+                    term.wait(_content_drawn, timeout=60)
+                    complete = time.perf_counter() - term.started
+                    samples.setdefault(f"{label}, content", []).append(complete)
                 if label.endswith("cold"):  # let it index and save its snapshot for the warm start
                     term.wait(lambda s: "entities" in s, timeout=600)
                     time.sleep(1.0)
@@ -185,11 +213,31 @@ def first_frames(corpus: Path, rounds: int, tmp: Path) -> dict[str, list[float]]
     return samples
 
 
-def print_first_frames(samples: dict[str, list[float]]) -> None:
-    print("  first frame, real terminal (spawn -> panes drawn; tmux 120x40; min / median / max):")
+def _python_env(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment with ``env`` added (and bytecode written when it names a cache)."""
+    merged = {**os.environ, **env}
+    if "PYTHONPYCACHEPREFIX" in env:
+        merged.pop("PYTHONDONTWRITEBYTECODE", None)
+    return merged
+
+
+def _warm_bytecode(env: dict[str, str], tmp: Path) -> None:
+    """Compile every module a dashboard start imports into the bytecode cache (one start, not timed)."""
+    script = "import pt_tui.app.cli, pt_tui.app.launch, pt_tui.app.dashboard, pt_tui.app.demo_state"
+    subprocess.run([sys.executable, "-c", script], check=True, env=_python_env(env))
+    term = Terminal(["--demo"], {**env, "PT_TUI_CACHE_DIR": str(tmp / "warm-cache")})
+    try:
+        term.wait(lambda s: "entities" in s and _content_drawn(s), timeout=120)
+    finally:
+        term.close()
+
+
+def print_first_frames(samples: dict[str, list[float]], bytecode_cache: bool = True) -> None:
+    cache = "bytecode cached" if bytecode_cache else "no bytecode cache"
+    print(f"  first frame, real terminal (spawn -> panes drawn; tmux 120x40; {cache}; min / median / max):")
     bare = statistics.median(samples["bare Textual app"])
     for label, values in samples.items():
-        ratio = "" if label.startswith("python") else f"   x{statistics.median(values) / bare:4.1f} bare app"
+        ratio = "" if label.startswith("python") else f"   x{statistics.median(values) / bare:4.2f} bare app"
         print(
             f"    {label:34s} {_ms(min(values))} / {_ms(statistics.median(values))} / {_ms(max(values))}"
             + ratio
@@ -363,6 +411,15 @@ def main() -> int:
         help="folder indexed cold while keys are typed in the real terminal (default: the stdlib)",
     )
     parser.add_argument("--skip-tmux", action="store_true")
+    parser.add_argument(
+        "--first-frame-only", action="store_true", help="only the real-terminal first frames (tmux)"
+    )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        dest="bytecode_cache",
+        action="store_false",
+        help="start the dashboard as this environment does (PYTHONDONTWRITEBYTECODE kept)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("CONFIG", "DATA", "CACHE"):
@@ -371,6 +428,13 @@ def main() -> int:
 
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"pt-tui dashboard benchmark ({os.cpu_count()} cores, load average {load:.1f})")
+        if args.first_frame_only:
+            if shutil.which("tmux") is None:
+                print("  first frame, real terminal: skipped (no tmux)")
+                return 0
+            samples = first_frames(args.corpus, args.rounds, Path(tmp), args.bytecode_cache)
+            print_first_frames(samples, args.bytecode_cache)
+            return 0
         for label, root in (("demo sample", sample_root()), (args.corpus.name, args.corpus)):
             first, cpu, ready = asyncio.run(first_frame_in_process(root))
             print(
@@ -382,7 +446,9 @@ def main() -> int:
         )
         print_key_latency(idle, busy, calls, args.call_ms)
         if not args.skip_tmux and shutil.which("tmux") is not None:
-            print_first_frames(first_frames(args.corpus, args.rounds, Path(tmp)))
+            print_first_frames(
+                first_frames(args.corpus, args.rounds, Path(tmp), args.bytecode_cache), args.bytecode_cache
+            )
             real = real_terminal(args.ingest_corpus, args.presses, Path(tmp))
             print_real(real, args.presses, str(args.ingest_corpus))
     return 0

@@ -2,6 +2,10 @@
 
 At 120x40 and up the panes sit in a 2x2 grid; below :data:`WIDE` columns or :data:`TALL` rows they
 become tabs (one pane at a time, ``1``-``4`` or the tab bar to switch). The choice is made on resize.
+
+The first frame holds what it needs and no more: the status line, every pane's frame and title, and
+the content of the active pane. The other panes' content, the tab bar of a wide terminal and the
+footer mount right after it (:meth:`DashboardScreen.load_deferred`), before any key is handled.
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ class DashboardScreen(Screen[None]):
         ),
     ]
 
+    #: The tree has the focus from the start (no detour through the first focusable widget).
+    AUTO_FOCUS = "#graph-tree"
+
     def __init__(self, history: QueryHistory) -> None:
         super().__init__(id="dashboard")
         self.history = history
@@ -90,21 +97,39 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="status"):
             yield Static("", id="status-text")
             yield ProgressBar(id="ingest-progress", show_eta=False)
-        yield Tabs(*(Tab(f"{p.NUMBER} {p.TITLE}", id=f"tab-{p.PANE_ID}") for p in PANE_TYPES), id="pane-tabs")
+        if self.narrow:  # wide, the tab bar is hidden: it mounts after the first frame
+            yield self._tabs()
         with Container(id="panes"):
             yield GraphPane().add_class("-active", update=False)
-            yield QueryConsole(self.history)
-            yield PluginsPane()
-            yield BudgetPane()
+            yield QueryConsole(self.history, deferred=True)
+            yield PluginsPane(deferred=True)
+            yield BudgetPane(deferred=True)
         # The footer re-composes its keys at each focus change of the start-up: it mounts after the
         # first frame (a third of that frame's work otherwise).
         yield Lazy(Footer())
+
+    def _tabs(self) -> Tabs:
+        tabs = Tabs(
+            *(Tab(f"{p.NUMBER} {p.TITLE}", id=f"tab-{p.PANE_ID}") for p in PANE_TYPES),
+            id="pane-tabs",
+            active=f"tab-{self.active_pane}",
+        )
+        tabs.can_focus = False
+        return tabs
+
+    async def load_deferred(self) -> None:
+        """Mount what the first frame left out: the tab bar (hidden when wide) and the content of the
+        deferred panes. The app awaits this before it handles any key (keys typed meanwhile wait)."""
+        with self.app.batch_update():
+            if not self.query("#pane-tabs"):
+                await self.mount(self._tabs(), before="#panes")
+            for pane in self.query(Pane):
+                await pane.load_content()
 
     class Ready(Message):
         """The panes are mounted: the app may start indexing."""
 
     def on_mount(self) -> None:
-        self.query_one("#pane-tabs", Tabs).can_focus = False
         self.apply_layout(self.app.size.width, self.app.size.height)
         self._set_active(self.active_pane)
         self.query_one(GraphPane).focus_main()
@@ -116,7 +141,10 @@ class DashboardScreen(Screen[None]):
         self.apply_layout(event.size.width, event.size.height)
 
     def apply_layout(self, width: int, height: int, *, update: bool = True) -> None:
-        self.set_class(width < WIDE or height < TALL, "-narrow", update=update)
+        narrow = width < WIDE or height < TALL
+        self.set_class(narrow, "-narrow", update=update)
+        if narrow and update and self.is_mounted and not self.query("#pane-tabs"):
+            self.mount(self._tabs(), before="#panes")  # narrowed before the tab bar's deferred mount
 
     @property
     def narrow(self) -> bool:
@@ -151,9 +179,9 @@ class DashboardScreen(Screen[None]):
         self.active_pane = pane_id
         for pane in self.query(Pane):
             pane.set_class(pane.id == pane_id, "-active")
-        tabs = self.query_one("#pane-tabs", Tabs)
-        if tabs.active != f"tab-{pane_id}":
-            tabs.active = f"tab-{pane_id}"
+        for tabs in self.query("#pane-tabs").results(Tabs):  # none until it mounts (wide)
+            if tabs.active != f"tab-{pane_id}":
+                tabs.active = f"tab-{pane_id}"
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:

@@ -1,9 +1,11 @@
-"""What every pane shares: its id, title, jump key and the widgets whose keys its help lists."""
+"""What every pane shares: its id, title, jump key, the widgets whose keys its help lists, and content
+that may mount after the first frame."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widget import Widget
@@ -13,6 +15,12 @@ class Pane(Vertical):
     """A dashboard pane. Subclasses set ``PANE_ID``, ``TITLE``, ``NUMBER`` and ``HELP_WIDGETS``.
 
     The help screen and the palette read these class attributes (a small protocol, as in posting).
+
+    Subclasses yield their widgets from :meth:`compose_content`. A pane made with ``deferred=True``
+    first mounts empty (its border and title only) and mounts its content when :meth:`load_content`
+    is awaited: the dashboard does that right after the first frame for the panes that frame does not
+    need, and holds the keys typed meanwhile (see ``DashboardApp``). :meth:`content_mounted` runs once
+    the content is there, in both cases.
     """
 
     PANE_ID: ClassVar[str] = ""
@@ -22,9 +30,34 @@ class Pane(Vertical):
 
     DEFAULT_CLASSES = "pane"
 
-    def __init__(self) -> None:
+    def __init__(self, *, deferred: bool = False) -> None:
         super().__init__(id=self.PANE_ID)
         self.border_title = f"{self.NUMBER} {self.TITLE}"
+        self.content_ready = not deferred
+
+    def compose(self) -> ComposeResult:
+        if self.content_ready:
+            yield from self.compose_content()
+
+    def compose_content(self) -> ComposeResult:
+        """The pane's widgets."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        if self.content_ready:
+            self.content_mounted()
+
+    async def load_content(self) -> None:
+        """Mount the content of a deferred pane (nothing if it is mounted already)."""
+        if self.content_ready:
+            return
+        self.content_ready = True
+        await self.recompose()
+        if self.is_attached and self.children:  # not if the app closed meanwhile
+            self.content_mounted()
+
+    def content_mounted(self) -> None:
+        """Called once the pane's content is mounted."""
 
     def focus_main(self) -> None:
         """Give focus to the pane's main widget."""

@@ -9,16 +9,19 @@ re-read after each query and once a second while the pane is shown.
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, RichLog, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 
 from pt_tui.app import fmt, services
 from pt_tui.app.widgets.base import Pane, focus_now, vim_keys
+
+if TYPE_CHECKING:
+    from textual.widgets import RichLog
 
 REFRESH_SECONDS = 1.0
 
@@ -65,19 +68,21 @@ class BudgetPane(Pane):
         Binding("l", "focus_log", "log", id="budget.log", tooltip="Focus the quarantine and swap log"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, deferred: bool = False) -> None:
+        super().__init__(deferred=deferred)
         self.session: services.PluginSession | None = None
         self.stats: list[services.PluginStats] = []
         self.logged: list[services.BudgetEvent] = []
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         table = BudgetTable(id="budget-table", cursor_type="row", zebra_stripes=True)
         for name, width in COLUMNS:
             table.add_column(name, width=width)  # fixed widths: columns never jump as numbers change
         yield table
         yield Static("[$text-muted]starting the plugin host …[/]", id="budget-caption")
         yield Sparkline([], id="budget-spark")
+        from textual.widgets import RichLog  # late: it imports rich.pretty and attrs (start-up time)
+
         yield RichLog(id="budget-log", markup=True, wrap=True, max_lines=500)
 
     def on_mount(self) -> None:
@@ -101,12 +106,17 @@ class BudgetPane(Pane):
         focus_now(self.query_one(BudgetTable))
 
     def action_focus_log(self) -> None:
-        focus_now(self.query_one(RichLog))
+        focus_now(self._log())
+
+    def _log(self) -> RichLog:
+        from textual.widgets import RichLog
+
+        return self.query_one("#budget-log", RichLog)
 
     def log_event(self, event: services.BudgetEvent) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
         self.logged.append(event)
-        self.query_one(RichLog).write(
+        self._log().write(
             Text.assemble(stamp, " ", (event.kind, "bold"), f" {event.plugin}: {event.message}")
         )
 

@@ -75,7 +75,7 @@ class GraphPane(Pane):
         self.selected: str | None = None
         self._shown: tuple[str, int] | None = None  # (entity, graph generation) last described
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield FilterInput(placeholder="/ filter entities (name, glob, a.b qualified)", id="graph-filter")
         with Horizontal(id="graph-body"):
             yield EntityTree()

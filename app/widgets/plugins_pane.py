@@ -80,12 +80,12 @@ class PluginsPane(Pane):
             self.rows = rows
             self.session = session  # the session listed (a listing of an older one is dropped)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, deferred: bool = False) -> None:
+        super().__init__(deferred=deferred)
         self.plugins: list[services.PluginRow] = []
         self.session: services.PluginSession | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         table = PluginTable(id="plugins-table", cursor_type="row", zebra_stripes=True)
         columns = (("name", 16), ("version", 8), ("tier", 6), ("status", 11), ("budget", 8))
         for name, width in (*columns, ("capabilities", 16), ("registry", 10)):
@@ -93,7 +93,7 @@ class PluginsPane(Pane):
         yield table
         yield Static("", id="plugins-note")
 
-    def on_mount(self) -> None:
+    def content_mounted(self) -> None:
         # empty until the app lists the plugins after the first frame (even the core row reads the
         # query engine's verb table)
         self.show_rows(self.plugins)

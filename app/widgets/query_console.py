@@ -147,13 +147,13 @@ class QueryConsole(Pane):
             super().__init__()
             self.entity_id = entity_id
 
-    def __init__(self, history: QueryHistory) -> None:
-        super().__init__()
+    def __init__(self, history: QueryHistory, *, deferred: bool = False) -> None:
+        super().__init__(deferred=deferred)
         self.engine: Engine | None = None
         self.history = history
         self._row_ids: list[str] = []
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         with Horizontal(id="query-line"):
             yield Label("›", id="query-prompt")
             yield QueryInput(
@@ -190,14 +190,18 @@ class QueryConsole(Pane):
 
     def submit(self, text: str) -> None:
         """Run ``text`` as if typed (the palette's recent queries use this)."""
-        self.query_one(QueryInput).value = text
-        self._submitted(Input.Submitted(self.query_one(QueryInput), text))
+        if self.content_ready:  # else: before the first frame's follow-up (the query is refused)
+            self.query_one(QueryInput).value = text
+        self._start_query(text)
 
     # -- running ----------------------------------------------------------------------------------
 
     @on(Input.Submitted, "#query-input")
     def _submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+        self._start_query(event.value)
+
+    def _start_query(self, text: str) -> None:
+        text = text.strip()
         if not text:
             return
         if self.engine is None:
