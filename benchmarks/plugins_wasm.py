@@ -25,6 +25,7 @@ Usage: python benchmarks/plugins_wasm.py [--corpus stdlib|asyncio|PATH] [--queri
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import random
@@ -162,7 +163,7 @@ def measure(engine: Any, *, queries: int = 400, seed: int = 7) -> list[dict[str,
                         for _ in range(
                             9
                         ):  # as after a new generation: free, pt_alloc, memmove, then the query
-                            live.view = None
+                            live.view = live.image = None
                             req = typical()
                             t = time.perf_counter()
                             plugin.execute_query(req, isg)
@@ -251,16 +252,34 @@ def measure_generations(isg: Any, rebuilds: int = 2) -> dict[str, Any]:
     patch: list[float] = []
     patch_cpu: list[float] = []
     rebuild: list[float] = []
+    write_kb: list[float] = []
+    write_ms: list[float] = []
     patched = 0
+    # one plugin memory per mask, holding the previous generation's view (as a wasm plugin's does)
+    held = {mask: view.image(mask) for mask in masks}
+    memory = {mask: ctypes.create_string_buffer(len(image) + (1 << 16)) for mask, image in held.items()}
+    for mask, image in held.items():
+        image.write(ctypes.addressof(memory[mask]))
     for step in (lambda: moved(1), add, remove, lambda: moved(-1)):
         note_diff(isg, step())
         started, cpu = time.perf_counter(), time.thread_time()
         current = graph_view(isg)
         for mask in masks:
-            current.blob(mask)
+            current.image(mask)
         patch.append(round((time.perf_counter() - started) * 1e3, 2))
         patch_cpu.append(round((time.thread_time() - cpu) * 1e3, 2))
         patched += current.patched_from is not None
+        started, copied = time.perf_counter(), 0
+        for mask in masks:  # what each plugin's next query copies in (a fresh allocation if it grew)
+            image = current.image(mask)
+            if len(image) + 8 > len(memory[mask]):
+                memory[mask] = ctypes.create_string_buffer(len(image) + (1 << 16))
+                copied += image.write(ctypes.addressof(memory[mask]))
+            else:
+                copied += image.write(ctypes.addressof(memory[mask]), held[mask])
+            held[mask] = image
+        write_ms.append(round((time.perf_counter() - started) * 1e3, 2))
+        write_kb.append(round(copied / 1024))
         if len(rebuild) < rebuilds:
             started = time.perf_counter()
             fresh = GraphView(isg)
@@ -272,6 +291,9 @@ def measure_generations(isg: Any, rebuilds: int = 2) -> dict[str, Any]:
         "generation_patch_cpu_ms": patch_cpu,
         "generation_rebuild_ms": rebuild,
         "generations_patched": patched,
+        "generation_write_kb": write_kb,
+        "generation_write_ms": write_ms,
+        "view_kb": [round(len(view.image(mask)) / 1024) for mask in masks],
     }
 
 
@@ -314,6 +336,10 @@ def main() -> None:
     print(
         f"  next generation after a one-file diff: patched {view['generation_patch_ms']} ms "
         f"(thread CPU {view['generation_patch_cpu_ms']} ms), rebuilt {view['generation_rebuild_ms']} ms"
+    )
+    print(
+        f"  then copied into the plugins' memories (views of {view['view_kb']} KB): "
+        f"{view['generation_write_kb']} KB in {view['generation_write_ms']} ms"
     )
     head = (
         f"{'tier':7} {'plugin':34} {'cold ms':>8} {'warm ms':>8} {'p50 us':>8} {'p99 us':>8} {'p99 cpu':>8}"

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from pt_tui.core.lang.base import FileFacts
 from pt_tui.core.model import Edge, EdgeKind, Node, NodeKind
+
+if TYPE_CHECKING:  # core.lang imports tree_sitter: a graph received whole (a worker) needs none of it
+    from pt_tui.core.lang.base import FileFacts
 
 
 @dataclass(frozen=True)

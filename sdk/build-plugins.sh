@@ -27,7 +27,7 @@ if command -v "$CLANG" >/dev/null && command -v wasm-ld >/dev/null; then
     echo "plugins: C"
     for src in plugins/c/*/*.c; do
         dir=$(dirname "$src"); name=$(basename "$src" .c)
-        "$CLANG" --target=wasm32 -nostdlib -mbulk-memory -O2 -Wall -Wextra -Werror \
+        "$CLANG" --target=wasm32 -nostdlib -mbulk-memory -msimd128 -O2 -Wall -Wextra -Werror \
             -Wl,--no-entry -Wl,--strip-all -I sdk/c "$src" -o "$dir/.$name.wasm.tmp"
         replace "$dir/.$name.wasm.tmp" "$dir/$name.wasm"
         "$CC" -O2 -Wall -Wextra -Werror -shared -fPIC -I sdk/c "$src" -o "$dir/lib$name.so"

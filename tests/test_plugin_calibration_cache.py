@@ -129,7 +129,7 @@ def test_calibration_gives_a_wasm_plugin_its_own_fuel_rate(
 
     first = load_plugin(DEAD_CODE, grants=None, trust=None, dev=True)
     rate = first.calibration.fuel_per_us if first.calibration else None
-    assert rate is not None and runtime.MIN_FUEL_PER_US <= rate <= runtime.fuel_per_us()
+    assert rate is not None and runtime.MIN_FUEL_PER_US <= rate <= runtime.max_fuel_per_us()
     backend = first.plugin.backend
     assert backend.fuel_per_us == rate
     assert backend._fuel() == int(first.budget.max_query_time_us * rate * FUEL_SLACK) + 100_000

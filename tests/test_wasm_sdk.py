@@ -55,13 +55,13 @@ def builds(folder: Path) -> list[AbiPlugin]:
     return plugins
 
 
-def hotspots_reference(isg: ISG, limit: int) -> list[tuple[Node, int, str]]:
+def hotspots_reference(isg: ISG, limit: int, min_heat: int = 1) -> list[tuple[Node, int, str]]:
     order = {node_id: i for i, node_id in enumerate(isg.nodes)}
     rows = []
     for node in isg.nodes.values():
         fan_in = len({e.src for e in isg.in_edges(node.id, EdgeKind.CALLS)})
         fan_out = len({e.dst for e in isg.out_edges(node.id, EdgeKind.CALLS)})
-        if fan_in + fan_out >= 1:
+        if fan_in + fan_out >= min_heat:
             rows.append((-(fan_in + fan_out), -fan_in, order[node.id], node, f"in {fan_in}, out {fan_out}"))
     rows.sort(key=lambda r: r[:3])
     return [(r[3], -r[0], r[4]) for r in rows[:limit]]
@@ -89,7 +89,22 @@ def test_hotspots_matches_the_reference(graph: str, request: pytest.FixtureReque
         out = plugin.execute_query(QueryRequest(verb="hotspots", limit=10), isg)
         assert [(r.node, r.distance, r.detail) for r in out.rows] == want, plugin.tier
         assert all(r.via == "CALLS" for r in out.rows)
-        assert out.notes and out.notes[0].startswith("showing the top 10 of ")
+        assert out.notes == [f"showing the top 10 of {len(hotspots_reference(isg, 1 << 30))}"]
+
+
+def test_hotspots_whole_graph_scan_with_min_and_small_limits(json_graph: ISG) -> None:
+    """The whole-graph scan (four nodes a step, then the tail) against the reference, for several
+    ``min`` and ``limit`` values (a limit of 0 still counts what qualifies)."""
+    isg = json_graph
+    for plugin in builds(HOTSPOTS):
+        for min_heat, limit in [(3, 5), (1, 1), (0, 7), (10_000, 3), (2, 0)]:
+            req = QueryRequest(verb="hotspots", limit=limit, args={"min": min_heat})
+            out = plugin.execute_query(req, isg)
+            every = hotspots_reference(isg, 1 << 30, min_heat)
+            got = [(r.node, r.distance, r.detail) for r in out.rows]
+            assert got == every[:limit], (plugin.tier, min_heat, limit)
+            more = [f"showing the top {limit} of {len(every)}"] if len(every) > limit else []
+            assert out.notes == more, (plugin.tier, min_heat, limit)
 
 
 def test_hotspots_of_the_input_and_the_min_option() -> None:
@@ -140,7 +155,7 @@ def test_committed_c_wasm_is_built_from_its_source(tmp_path: Path) -> None:
     if clang is None or shutil.which("wasm-ld") is None:
         pytest.skip("needs clang and lld (apt-get install clang lld)")
     out = tmp_path / "hotspots.wasm"
-    flags = ["--target=wasm32", "-nostdlib", "-mbulk-memory", "-O2", "-Wall", "-Wextra"]
+    flags = ["--target=wasm32", "-nostdlib", "-mbulk-memory", "-msimd128", "-O2", "-Wall", "-Wextra"]
     flags += ["-Werror", "-Wl,--no-entry", "-Wl,--strip-all", f"-I{REPO / 'sdk' / 'c'}"]
     subprocess.run([clang, *flags, str(HOTSPOTS / "hotspots.c"), "-o", str(out)], check=True)
     assert out.read_bytes() == (HOTSPOTS / "hotspots.wasm").read_bytes()

@@ -13,6 +13,7 @@ import pytest
 
 from pt_tui.core.engine import Engine
 from pt_tui.core.isg import ISG
+from pt_tui.core.model import EdgeKind
 from pt_tui.sandbox.wasm import abi
 from pt_tui.sandbox.wasm.view import GraphView, graph_view, note_diff, parse_view
 
@@ -214,3 +215,68 @@ def test_the_manager_patches_the_view_when_the_graph_changes(engine: Engine) -> 
             assert {r.node.id for r in rows} <= set(isg.nodes)
     finally:
         manager.close()
+
+
+def test_a_plugins_copy_is_rewritten_only_where_the_view_changed(engine: Engine) -> None:
+    """Each generation's image written over the previous one's (what a wasm plugin's memory holds)
+    gives the new view's bytes exactly; with the same layout, only the changed columns are copied."""
+    import ctypes
+
+    engine.subscribe(lambda diff: note_diff(engine.isg, diff))
+    with engine.read() as isg:
+        held = graph_view(isg).image()
+    memory = ctypes.create_string_buffer(2 * len(held))
+    held.write(ctypes.addressof(memory))
+    assert memory.raw[: len(held)] == held.blob()
+    editor = Editor(engine.root, 5)
+    partial = 0
+    for step in range(10):
+        if step % 3 == 0:  # lines move, nothing else: the layout stays
+            path = editor.rng.choice(editor.files())
+            path.write_text("\n\n" + path.read_text())
+            paths = [path]
+        else:
+            paths = editor.edit()
+        engine.update(paths)
+        with engine.read() as isg:
+            image = graph_view(isg).image()
+        if len(image) > len(memory):
+            memory = ctypes.create_string_buffer(2 * len(image))
+            held = None
+        same = image.same_layout(held)
+        copied = image.write(ctypes.addressof(memory), held)
+        assert memory.raw[: len(image)] == image.blob(), step
+        if same:
+            partial += 1
+            assert copied < len(image) // 4, (step, copied, len(image))  # a few columns, not the view
+        held = image
+    assert partial >= 3
+
+
+def test_the_wasm_host_patches_its_copy_in_place(engine: Engine) -> None:
+    import ctypes
+
+    from pt_tui.sandbox import wasm
+    from pt_tui.sandbox.api import Capability, QueryRequest
+    from pt_tui.sandbox.manifest import load_manifest
+
+    engine.subscribe(lambda diff: note_diff(engine.isg, diff))
+    folder = Path(__file__).resolve().parents[1] / "plugins" / "wat" / "fan-in"
+    plugin = wasm.load(load_manifest(folder), folder, granted=frozenset({Capability.GRAPH_READ}))
+    live_of = lambda: plugin.backend._live  # type: ignore[attr-defined]  # noqa: E731
+    with engine.read() as isg:
+        ids = list(isg.nodes)[:20]
+        plugin.execute_query(QueryRequest(verb="fan-in", inputs=tuple(ids)), isg)
+    live = live_of()
+    addr, first = live.view_addr, live.image
+    path = sorted(engine.root.rglob("*.py"))[0]
+    path.write_text("\n\n" + path.read_text())
+    engine.update([path])
+    with engine.read() as isg:
+        out = plugin.execute_query(QueryRequest(verb="fan-in", inputs=tuple(ids)), isg)
+        want = [len({e.src for e in isg.in_edges(i, EdgeKind.CALLS)}) for i in ids]
+    assert [r.distance for r in out.rows] == want
+    assert live_of() is live and live.view_addr == addr and live.image is not first
+    assert live.image.same_layout(first)
+    held = ctypes.string_at(live.base() + addr, len(live.image))
+    assert held == live.image.blob()  # the header (generation) and any changed column rewritten

@@ -7,6 +7,7 @@ converted values and resolved entities.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,3 +142,8 @@ def register_verb(spec: VerbSpec, *, replace: bool = False) -> VerbSpec:
 
 def unregister_verb(name: str) -> None:
     VERBS.pop(name, None)
+
+
+# Last, once every name above exists: the built-in verbs import this module and register themselves,
+# so whoever reaches the registry (directly or through ``pt_tui.core.query``) finds them there.
+importlib.import_module("pt_tui.core.query.verbs")

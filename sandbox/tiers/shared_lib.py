@@ -30,6 +30,7 @@ from pt_tui.sandbox.wasm.host import ENTRY_EXPORTS
 
 if TYPE_CHECKING:
     from pt_tui.sandbox.manifest import Manifest
+    from pt_tui.sandbox.wasm.view import ViewImage
 
 __all__ = ["SharedLibrary", "load"]
 
@@ -80,9 +81,14 @@ class SharedLibrary:
         """Nothing to re-create: a native library has no instance state the host owns."""
 
     def call(
-        self, kind: str, view: object | None, view_bytes: bytes, build_request: Callable[[int, int], bytes]
+        self,
+        kind: str,
+        view: object | None,
+        image: ViewImage | None,
+        build_request: Callable[[int, int], bytes],
     ) -> bytes:
         del kind, view  # one entry per library (its manifest's kind); the view is passed by address
+        view_bytes = image.blob() if image is not None else b""  # the shared host bytes, joined once
         with self.lock:
             self._view_ref = view_bytes  # keeps the buffer alive for the call
             view_addr = ctypes.cast(ctypes.c_char_p(view_bytes), ctypes.c_void_p).value or 0

@@ -27,7 +27,7 @@ from pt_tui.sandbox.api import (
 from pt_tui.sandbox.errors import PluginError, PluginViolation, ViolationKind
 from pt_tui.sandbox.wasm import abi
 from pt_tui.sandbox.wasm.host import read_source
-from pt_tui.sandbox.wasm.view import GraphView, graph_view
+from pt_tui.sandbox.wasm.view import GraphView, ViewImage, graph_view
 
 if TYPE_CHECKING:
     from pt_tui.core.isg import ISG
@@ -43,7 +43,11 @@ class Backend(Protocol):
     def columns_mask(self) -> int: ...
 
     def call(
-        self, kind: str, view: object | None, view_bytes: bytes, build_request: Callable[[int, int], bytes]
+        self,
+        kind: str,
+        view: object | None,
+        image: ViewImage | None,
+        build_request: Callable[[int, int], bytes],
     ) -> bytes: ...
 
     def discard(self) -> None: ...
@@ -123,11 +127,11 @@ class AbiPlugin:
         root = self.root() if callable(self.root) else self.root
         return read_source(root, view.nodes[index])
 
-    def _view_for(self, isg: ISG) -> tuple[GraphView, bytes]:
+    def _view_for(self, isg: ISG) -> tuple[GraphView, ViewImage | None]:
         view = graph_view(isg)
         self._view = view
-        data = view.blob(self._mask) if Capability.GRAPH_READ in self.granted else b""
-        return view, data
+        image = view.image(self._mask) if Capability.GRAPH_READ in self.granted else None
+        return view, image
 
     def _call(
         self, kind: str, isg: ISG, build: Callable[[GraphView, int, int], bytes], limit: int

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -27,6 +27,9 @@ from pt_tui.core.model import Node
 from pt_tui.sandbox.api import Capability, PerformanceBudget
 from pt_tui.sandbox.errors import CapabilityRefused, PluginError, PluginViolation, ViolationKind
 from pt_tui.sandbox.wasm import abi, runtime
+
+if TYPE_CHECKING:
+    from pt_tui.sandbox.wasm.view import ViewImage
 
 log = logging.getLogger("pt_tui.plugins")
 
@@ -187,6 +190,7 @@ class _Live:
             kind: _Call(f, 2, wide=True) for kind, name in ENTRY_EXPORTS.items() if (f := func(name))
         }
         self.view: object | None = None  # the host view object currently copied in
+        self.image: ViewImage | None = None  # the bytes of it that memory holds (for partial writes)
         self.view_addr = 0
         self.view_len = 0
         self.req_addr = 0
@@ -231,6 +235,7 @@ class WasmInstance:
         #: calibrates it), so its fuel allowance tracks its time budget; None: the engine's rate.
         self.fuel_per_us: float | None = None
         self._sample: list[int] | None = None  # [fuel, thread CPU ns, calls] while sampling
+        self.fuel_learnt = 0  # times an out-of-fuel call inside its budget raised the rate (and re-ran)
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -310,15 +315,16 @@ class WasmInstance:
             self._sample = [0, 0, 0]
 
     def stop_fuel_sample(self) -> float | None:
-        """Fuel per microsecond over the sampled calls, within [the floor, the engine's tight-loop
-        rate] (so an allowance only gets closer to the budget, never looser); None when the calls were
-        too short to tell (then the engine's rate stays)."""
+        """Fuel per microsecond over the sampled calls, within [the floor, the engine's ceiling]
+        (:func:`runtime.max_fuel_per_us`); None when the calls were too short to tell (then the
+        engine's tight-loop rate stays, raised by :meth:`_learn_fuel_rate` if the plugin's code burns
+        fuel faster)."""
         with self.lock:
             sample, self._sample = self._sample, None
         if sample is None or not sample[2] or sample[1] < MIN_SAMPLE_CALL_NS * sample[2] or sample[0] <= 0:
             return None
         rate = sample[0] / (sample[1] / 1000)
-        return min(max(rate, runtime.MIN_FUEL_PER_US), runtime.fuel_per_us())
+        return min(max(rate, runtime.MIN_FUEL_PER_US), runtime.max_fuel_per_us())
 
     def _deadline_ticks(self) -> int:
         wall_us = max(self.budget.max_query_time_us * DEADLINE_SLACK, MIN_DEADLINE_US)
@@ -354,38 +360,49 @@ class WasmInstance:
         self,
         kind: str,
         view: object | None,
-        view_bytes: bytes,
+        image: ViewImage | None,
         build_request: Callable[[int, int], bytes],
     ) -> bytes:
-        """Write the view (if it changed) and the request, make the one call, return the result bytes."""
+        """Write the view (if it changed: only its changed columns when the layout is the same) and
+        the request, make the one call, return the result bytes."""
         with self.lock:
             ticker = runtime.ticker()
             ticker.enter()
-            self._logged = 0
             live: _Live | None = None
             try:
-                live = self._ensure(len(view_bytes))
-                store = live.store
-                store.set_fuel(self._fuel())
-                store.set_epoch_deadline(self._deadline_ticks())
-                if live.view != view:
-                    self._write_view(live, view, view_bytes)
-                request = build_request(live.view_addr, live.view_len)
-                req_addr = self._request_area(live, len(request))
-                ctypes.memmove(live.base() + req_addr, request, len(request))
-                entry = live.entries.get(kind)
-                if entry is None:
-                    raise PluginError(f"{self.name}: the module has no {ENTRY_EXPORTS[kind]} export")
-                sample = self._sample
-                if sample is None:
-                    status = entry(store, req_addr, len(request))
-                else:
-                    fuel, cpu = store.get_fuel(), time.thread_time_ns()
-                    status = entry(store, req_addr, len(request))
-                    sample[1] += time.thread_time_ns() - cpu
-                    sample[0] += fuel - store.get_fuel()
-                    sample[2] += 1
-                return self._read_result(live, req_addr, status)
+                for retry in (False, True):
+                    self._logged = 0
+                    live = self._ensure(len(image) if image is not None else 0)
+                    store = live.store
+                    fuel = self._fuel()
+                    store.set_fuel(fuel)
+                    store.set_epoch_deadline(self._deadline_ticks())
+                    if live.view != view:
+                        self._write_view(live, view, image)
+                    request = build_request(live.view_addr, live.view_len)
+                    req_addr = self._request_area(live, len(request))
+                    ctypes.memmove(live.base() + req_addr, request, len(request))
+                    entry = live.entries.get(kind)
+                    if entry is None:
+                        raise PluginError(f"{self.name}: the module has no {ENTRY_EXPORTS[kind]} export")
+                    sample = self._sample
+                    before = store.get_fuel() if sample is not None else fuel  # pt_alloc burnt some
+                    cpu = time.thread_time_ns()
+                    try:
+                        status = entry(store, req_addr, len(request))
+                    except wasmtime.Trap as exc:
+                        if retry or exc.trap_code != wasmtime.TrapCode.OUT_OF_FUEL:
+                            raise
+                        if not self._learn_fuel_rate(fuel, time.thread_time_ns() - cpu):
+                            raise
+                        self._live = live = None  # a trapped instance is not reused: a fresh one
+                        continue
+                    if sample is not None:
+                        sample[1] += time.thread_time_ns() - cpu
+                        sample[0] += before - store.get_fuel()
+                        sample[2] += 1
+                    return self._read_result(live, req_addr, status)
+                raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
             except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
                 self._live = None
                 raise self._violation_for(exc, live) from None
@@ -394,6 +411,32 @@ class WasmInstance:
                 raise
             finally:
                 ticker.leave()
+
+    def _learn_fuel_rate(self, allowance: int, cpu_ns: int) -> bool:
+        """After an out-of-fuel trap: True (and a higher rate) when the call was still inside its time
+        budget, so its code burns fuel faster than the rate assumed (compiled C or Rust keeps most
+        ``local.get`` / ``local.set``, each one fuel, in registers: 10-30k fuel/us against the tight
+        loop's ~5k). The rate learnt is what the call burnt, capped at :func:`runtime.max_fuel_per_us`;
+        a call that used up its budget (a runaway loop burns fuel slowly) is a timeout, not learnt."""
+        cpu_us = cpu_ns / 1000
+        rate = self.fuel_per_us or runtime.fuel_per_us()
+        ceiling = runtime.max_fuel_per_us()
+        if cpu_us >= self.budget.max_query_time_us or rate >= ceiling:
+            return False
+        learnt = min(ceiling, allowance / max(cpu_us, 1.0))
+        if learnt <= rate:
+            return False
+        self.fuel_per_us = learnt
+        self.fuel_learnt += 1
+        log.info(
+            "%s: out of fuel after %.0f us of its %d us budget; fuel rate %.0f -> %.0f per us",
+            self.name,
+            cpu_us,
+            self.budget.max_query_time_us,
+            rate,
+            learnt,
+        )
+        return True
 
     def _alloc(self, live: _Live, size: int, what: str) -> int:
         addr = live.alloc(live.store, size) & 0xFFFFFFFF
@@ -409,20 +452,26 @@ class WasmInstance:
             raise PluginViolation(self.name, ViolationKind.MALFORMED, detail)
         return addr
 
-    def _write_view(self, live: _Live, view: object | None, data: bytes) -> None:
+    def _write_view(self, live: _Live, view: object | None, image: ViewImage | None) -> None:
         store = live.store
+        held = live.image
+        if image is not None and live.view_addr and image.same_layout(held):
+            image.write(live.base() + live.view_addr, held)  # in place: the columns that changed
+            live.view, live.image = view, image
+            return
         if live.free is not None:  # newest first, so a stack allocator can pop both
             if live.req_addr:
                 live.free(store, live.req_addr, live.req_cap)
             if live.view_addr:
                 live.free(store, live.view_addr, live.view_len)
         live.req_addr, live.req_cap = 0, 0
-        live.view, live.view_addr, live.view_len = None, 0, 0
-        store.set_limits(memory_size=self.memory_limit(len(data)))
-        if data:
-            addr = self._alloc(live, len(data), f"{len(data)}-byte graph view")
-            ctypes.memmove(live.base() + addr, data, len(data))
-            live.view_addr, live.view_len = addr, len(data)
+        live.view, live.image, live.view_addr, live.view_len = None, None, 0, 0
+        size = len(image) if image is not None else 0
+        store.set_limits(memory_size=self.memory_limit(size))
+        if image is not None and size:
+            addr = self._alloc(live, size, f"{size}-byte graph view")
+            image.write(live.base() + addr)
+            live.view_addr, live.view_len, live.image = addr, size, image
         live.view = view
 
     def _request_area(self, live: _Live, size: int) -> int:

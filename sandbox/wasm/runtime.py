@@ -5,8 +5,10 @@ the epoch every :data:`TICK_S` while calls are in flight (and for :data:`LINGER_
 one, so a burst of queries does not wake it per call), then parks: an idle host costs nothing.
 Fuel per microsecond is measured once (a tight loop) and turns a plugin's time budget into a fuel
 allowance. Fuel per microsecond depends on the code's shape (a loop of plain arithmetic or memory
-reads burns ~4-7k/us here, an empty ``loop br`` ~0.8k/us), so fuel bounds a runaway plugin to
-between ~1x and ~10x its budget; the epoch deadline is the wall-clock backstop.
+reads burns ~4-7k/us here, an empty ``loop br`` ~0.8k/us, compiled C or Rust 9-16k/us: its locals
+live in registers), so fuel bounds a runaway plugin to between ~1x and ~10x its budget at the
+tight-loop rate (a plugin whose own rate was measured or learnt higher gets more: at most
+:data:`MAX_FUEL_FACTOR` times the tight loop's); the epoch deadline is the wall-clock backstop.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ ENGINE_SETTINGS: Final = (
 )
 WASMTIME_VERSION: Final = version("wasmtime")
 MIN_FUEL_PER_US: Final = 1000.0  # a floor for the calibration (a machine this slow is not a target)
+#: The most fuel per microsecond a plugin's rate may reach, as a multiple of the tight loop's: compiled
+#: C or Rust keeps locals in registers (each ``local.get`` / ``local.set`` is one fuel and no machine
+#: instruction) and burns 2-4x the tight loop's rate, straight-line arithmetic on locals up to ~7x.
+MAX_FUEL_FACTOR: Final = 8.0
 
 _lock = threading.Lock()
 _engine: wasmtime.Engine | None = None
@@ -112,6 +118,11 @@ _CALIBRATE_WAT: Final = """
       (br_if $top (i32.gt_s (local.get $n) (i32.const 0))))
     (local.get $acc)))
 """
+
+
+def max_fuel_per_us() -> float:
+    """The ceiling of a plugin's fuel rate (what a learnt or calibrated rate may reach)."""
+    return MAX_FUEL_FACTOR * fuel_per_us()
 
 
 def fuel_per_us() -> float:

@@ -3,19 +3,22 @@
 Built from plain ``array`` / ``bytes`` work (no numpy) and cached per ISG, so every plugin shares
 the same host bytes. A view holds only the column groups a plugin asked for (``pt_columns()``): each
 group (kinds, the string table, the edges' CSR, ...) is built on first use, and each distinct mask
-is assembled from the groups with ``bytes.join``.
+is laid out as a :class:`ViewImage` (header, directory and the column buffers themselves: a plugin's
+copy is written from it column by column, and joined into one buffer only for the native tier).
 
 A new graph generation does not rebuild the view: the engine's :class:`~pt_tui.core.diff.GraphDiff`
 events (handed over with :func:`note_diff`) say which nodes and edges changed, and
 :meth:`GraphView.patched` derives the next generation's view from the previous one by touching only
 those nodes' entries (and splicing their adjacency lists into the CSR columns with C-level slice
-copies). A view is immutable once published: patching copies the columns it changes, so a query
-still running on the previous generation reads consistent bytes. Without the diffs for every
+copies). A view is immutable once published: patching copies the columns it changes (and shares
+the rest, so a plugin's copy of them need not be rewritten), so a query still running on the
+previous generation reads consistent bytes. Without the diffs for every
 generation in between (a graph built or mutated outside the engine), the view is rebuilt whole.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import time
@@ -116,7 +119,7 @@ class GraphView:
         self.generation = isg.generation
         self._isg = isg
         self._columns: dict[int, tuple[Buffer, int]] = {}
-        self._blobs: dict[int, bytes] = {}
+        self._images: dict[int, ViewImage] = {}
         self._lock = threading.RLock()
         # string tables (shared, append-only, with the views patched from this one) and files
         self._tables: dict[int, _Table] = {}
@@ -316,8 +319,8 @@ class GraphView:
         parent_ids = edge_ids | dirty_ids
         for node_id in moved_or_added:
             parent_ids.update(e.dst for e in isg.out_edges(node_id, _CONTAINS))
-        edge_ids &= index.keys()
-        parent_ids &= index.keys()
+        edge_ids = {i for i in edge_ids if i in index}  # not `&= index.keys()`: that walks every key
+        parent_ids = {i for i in parent_ids if i in index}
         with self._lock:
             built = dict(self._columns)
         columns: dict[int, tuple[Buffer, int]] = {}
@@ -350,12 +353,18 @@ class GraphView:
         raw.extend(bytes(n - len(raw)))
         return raw
 
+    @staticmethod
+    def _kept(old: Buffer, new: bytearray | array[int]) -> Buffer:
+        """``old`` itself when ``new`` holds the same values (one C-level comparison): a column the
+        diff did not really change stays shared, so a plugin's copy of it is not rewritten."""
+        return old if isinstance(old, array) == isinstance(new, array) and old == new else new
+
     def _patch_u8(self, cid: int, data: Buffer, dirty: list[int]) -> tuple[Buffer, int]:
         out = self._resized(data, 1)
         code, nodes = _U8_COLUMNS[cid], self.nodes
         for i in dirty:
             out[i] = code(nodes[i])
-        return out, len(nodes)
+        return self._kept(data, out), len(nodes)
 
     def _patch_lines(self, data: Buffer, dirty: list[int]) -> tuple[Buffer, int]:
         out = self._resized(data, 2)
@@ -364,7 +373,7 @@ class GraphView:
             node = nodes[i]
             out[2 * i] = max(0, node.line)
             out[2 * i + 1] = max(0, node.end_line)
-        return out, len(nodes)
+        return self._kept(data, out), len(nodes)
 
     def _patch_parent(self, data: Buffer, dirty: list[int]) -> dict[int, tuple[Buffer, int]]:
         out = self._resized(data, 1)
@@ -372,7 +381,7 @@ class GraphView:
         for i in dirty:
             parent = nodes[i].parent
             out[i] = index.get(parent, no) if parent else no
-        return {abi.COL_PARENT: (out, len(nodes))}
+        return {abi.COL_PARENT: (self._kept(data, out), len(nodes))}
 
     def _patch_refs(
         self, cid: int, built: dict[int, tuple[Buffer, int]], dirty: list[int]
@@ -389,6 +398,12 @@ class GraphView:
                     at = files[path] = len(files)
                     paths += table.ref(path)
                 out[i] = at
+            if len(paths) == 2 * built[abi.COL_FILE_PATH][1]:  # no new file: its tables stay shared
+                return {
+                    cid: (self._kept(built[cid][0], out), len(nodes)),
+                    abi.COL_FILE_PATH: built[abi.COL_FILE_PATH],
+                    abi.COL_FILE_STRINGS: built[abi.COL_FILE_STRINGS],
+                }
             data = bytes(table.data)
             return {
                 cid: (out, len(nodes)),
@@ -403,7 +418,7 @@ class GraphView:
             node = nodes[i]
             out[2 * i], out[2 * i + 1] = table.ref(node.name if cid == abi.COL_NAME else node.qualname)
         strings = built[table_id] if len(table.data) == before else (bytes(table.data), len(table.data))
-        return {cid: (out, len(nodes)), table_id: strings}
+        return {cid: (self._kept(built[cid][0], out), len(nodes)), table_id: strings}
 
     def _patch_edges(
         self, built: dict[int, tuple[Buffer, int]], positions: list[int], old_count: int
@@ -448,35 +463,37 @@ class GraphView:
         return ids
 
     def masks(self) -> list[int]:
-        """The masks whose blobs were assembled (what plugins asked for)."""
-        return list(self._blobs)
+        """The masks whose images were made (what plugins asked for)."""
+        return list(self._images)
 
-    def blob(self, mask: int = abi.WANT_ALL) -> bytes:
-        """The view bytes holding the column groups of ``mask`` (cached: shared by every plugin)."""
+    def image(self, mask: int = abi.WANT_ALL) -> ViewImage:
+        """The view of the column groups of ``mask`` as parts (cached: shared by every plugin)."""
         mask &= abi.WANT_ALL
-        cached = self._blobs.get(mask)
+        cached = self._images.get(mask)
         if cached is not None:
             return cached
         with self._lock:
-            cached = self._blobs.get(mask)
+            cached = self._images.get(mask)
             if cached is None:
-                cached = self._blobs[mask] = self._assemble(mask)
+                cached = self._images[mask] = self._layout(mask)
         return cached
 
-    def _assemble(self, mask: int) -> bytes:
+    def blob(self, mask: int = abi.WANT_ALL) -> bytes:
+        """The view bytes holding the column groups of ``mask`` in one buffer (cached: the native tier
+        reads them in place; a wasm plugin's copy is written from :meth:`image`, column by column)."""
+        return self.image(mask).blob()
+
+    def _layout(self, mask: int) -> ViewImage:
         ids = self.columns_for(mask)
         offset = abi.VIEW_HEADER.size + abi.VIEW_COLUMN.size * len(ids)
         directory: list[bytes] = []
-        body: list[Buffer] = []
+        parts: list[tuple[int, Buffer, int]] = []
         columns = [(cid, *self.column(cid)) for cid in ids]
         for cid, data, count in columns:
-            pad = -offset % 8
-            if pad:
-                body.append(b"\0" * pad)
-                offset += pad
+            offset += -offset % 8
             size = len(data) * (data.itemsize if isinstance(data, array) else 1)
             directory.append(abi.VIEW_COLUMN.pack(cid, offset, size, count))
-            body.append(data)
+            parts.append((offset, data, size))
             offset += size
         offset += -offset % 8
         header = abi.VIEW_HEADER.pack(
@@ -489,8 +506,88 @@ class GraphView:
             offset,
             self.generation & 0xFFFFFFFFFFFFFFFF,
         )
-        out = header + b"".join(directory) + b"".join(body)
-        return out + b"\0" * (offset - len(out))
+        return ViewImage(header, b"".join(directory), tuple(parts), offset)
+
+
+class ViewImage:
+    """One mask's view of one generation, as parts: the header, the column directory, and each
+    column's buffer at its offset (no padding: a pad's bytes are never read).
+
+    :meth:`write` copies it into a plugin's memory; given the image that memory holds already (the
+    previous generation's, same layout), it copies only the header and the columns whose buffers
+    changed - a patched view shares every column it did not touch, so a one-file edit rewrites a few
+    per-node columns, not the whole view. :meth:`blob` joins it into one buffer (once) for a reader
+    that needs contiguous bytes (the native tier, tests).
+    """
+
+    __slots__ = ("_blob", "_lock", "directory", "header", "parts", "size")
+
+    def __init__(
+        self, header: bytes, directory: bytes, parts: tuple[tuple[int, Buffer, int], ...], size: int
+    ) -> None:
+        self.header = header
+        self.directory = directory
+        self.parts = parts
+        self.size = size  # total_len
+        self._blob: bytes | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self.size
+
+    def same_layout(self, other: ViewImage | None) -> bool:
+        """Every column at the same offset with the same length (a partial write is enough)."""
+        return other is not None and other.size == self.size and other.directory == self.directory
+
+    def blob(self) -> bytes:
+        if self._blob is None:
+            with self._lock:
+                if self._blob is None:
+                    self._blob = self._join()
+        return self._blob
+
+    def _join(self) -> bytes:
+        chunks: list[Buffer] = [self.header, self.directory]
+        at = len(self.header) + len(self.directory)
+        for offset, data, size in self.parts:
+            if offset > at:
+                chunks.append(b"\0" * (offset - at))
+            chunks.append(data)
+            at = offset + size
+        chunks.append(b"\0" * (self.size - at))
+        return b"".join(chunks)  # one copy of the view
+
+    def write(self, address: int, previous: ViewImage | None = None) -> int:
+        """Copy the view to ``address`` (a plugin's linear memory, room for :attr:`size` bytes), only
+        what differs from ``previous`` when that is what the memory holds and has the same layout;
+        returns the bytes copied. Pads are zeroed on a full write."""
+        partial = self.same_layout(previous)
+        head = self.header + self.directory
+        ctypes.memmove(address, head, len(head))
+        copied = len(head)
+        old = previous.parts if previous is not None and partial else None
+        at = len(head)
+        for i, (offset, data, size) in enumerate(self.parts):
+            if old is None and offset > at:
+                ctypes.memset(address + at, 0, offset - at)
+            at = offset + size
+            if old is not None and old[i][1] is data:
+                continue
+            if size:
+                ctypes.memmove(address + offset, _address(data), size)
+                copied += size
+        if old is None and self.size > at:
+            ctypes.memset(address + at, 0, self.size - at)
+        return copied
+
+
+def _address(data: Buffer) -> int:
+    """The address of a column buffer's bytes (valid while ``data`` is alive and not resized)."""
+    if isinstance(data, array):
+        return int(data.buffer_info()[0])
+    if isinstance(data, bytearray):
+        return ctypes.addressof(ctypes.c_char.from_buffer(data))
+    return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
 
 
 def _splice(
@@ -583,8 +680,8 @@ def graph_view(isg: ISG) -> GraphView:
                 view = GraphView(isg)
             _views[isg] = view
             if previous is not None and view.patched_from is not None:
-                for mask in previous.masks():  # re-assemble what plugins asked for before (cheap)
-                    view.blob(mask)
+                for mask in previous.masks():  # lay out what plugins asked for before (no copy)
+                    view.image(mask)
     return view
 
 

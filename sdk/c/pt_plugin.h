@@ -1,7 +1,7 @@
 /* pt_plugin.h - the pt-tui plugin SDK for C (ABI v1, header-only). See docs/plugin-abi.md.
  *
  * One source, two builds:
- *   wasm:   clang --target=wasm32 -nostdlib -mbulk-memory -O2 -Wl,--no-entry -Wl,--strip-all
+ *   wasm:   clang --target=wasm32 -nostdlib -mbulk-memory -msimd128 -O2 -Wl,--no-entry -Wl,--strip-all
  *           -I sdk/c plugin.c -o plugin.wasm                          (no libc, no imports)
  *   host:   cc -O2 -shared -fPIC -I sdk/c plugin.c -o libplugin.so   (the promoted native build)
  *

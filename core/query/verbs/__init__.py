@@ -13,3 +13,6 @@ def register_builtins() -> None:
     for spec in BUILTIN:
         if spec.name not in VERBS:
             register_verb(spec)
+
+
+register_builtins()

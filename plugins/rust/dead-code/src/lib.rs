@@ -9,10 +9,10 @@ use pt_plugin::{pt_plugin, Request, ResultBuilder, View, CALLS, IMPLEMENTS, IMPO
 use pt_plugin::{WANT_IN, WANT_KIND, WANT_NAME};
 
 fn referenced(view: &View, node: u32) -> bool {
-    !view.in_edges(CALLS, node).is_empty()
-        || !view.in_edges(USES, node).is_empty()
-        || !view.in_edges(IMPORTS, node).is_empty()
-        || !view.in_edges(IMPLEMENTS, node).is_empty()
+    view.in_degree(CALLS, node) != 0
+        || view.in_degree(USES, node) != 0
+        || view.in_degree(IMPORTS, node) != 0
+        || view.in_degree(IMPLEMENTS, node) != 0
 }
 
 fn exempt(name: &str, kind: &str) -> bool {
@@ -24,16 +24,20 @@ fn exempt(name: &str, kind: &str) -> bool {
 
 fn query(view: &View, req: &Request, out: &mut ResultBuilder) {
     let kinds = req.texts("kind");
-    let candidates: Vec<u32> = match &req.inputs {
-        Some(inputs) => inputs.clone(),
-        None => (0..view.node_count).collect(),
-    };
-    for node in candidates {
-        if node >= view.node_count || referenced(view, node) {
-            continue; // the cheap test first: most entities are referenced
+    // the kind filter as a table over the view's kind codes: one byte test per node
+    let wanted: Vec<bool> = KINDS.iter().map(|k| kinds.is_empty() || kinds.contains(k)).collect();
+    let inputs = req.inputs.as_deref();
+    let count = inputs.map_or(view.node_count as usize, |v| v.len());
+    for at in 0..count {
+        let node = inputs.map_or(at as u32, |v| v[at]);
+        if node >= view.node_count {
+            continue;
         }
-        let kind = view.kind(node).and_then(|k| KINDS.get(k as usize)).copied().unwrap_or("");
-        if exempt(view.name(node), kind) || (!kinds.is_empty() && !kinds.contains(&kind)) {
+        let code = view.kind(node).map_or(usize::MAX, |k| k as usize);
+        if !wanted.get(code).copied().unwrap_or(kinds.is_empty()) || referenced(view, node) {
+            continue; // the cheap tests first: most entities are referenced (or of another kind)
+        }
+        if exempt(view.name(node), KINDS.get(code).copied().unwrap_or("")) {
             continue;
         }
         if out.rows() == req.limit as usize {

@@ -156,6 +156,19 @@ impl<'a> View<'a> {
         let targets = U32s(self.edges[at + 1]);
         targets.slice(offsets.get(i as usize) as usize, offsets.get(i as usize + 1) as usize)
     }
+    fn degree(&self, kind: u32, part: u32, i: u32) -> u32 {
+        let offsets = U32s(self.edges.get((4 * kind + part) as usize).copied().unwrap_or(&[]));
+        offsets.get(i as usize + 1).saturating_sub(offsets.get(i as usize))
+    }
+    /// How many distinct targets node `i`'s edges of `kind` have: two reads of the CSR offsets, no
+    /// slice (what a scan over every node should test).
+    pub fn out_degree(&self, kind: u32, i: u32) -> u32 {
+        self.degree(kind, 0, i)
+    }
+    /// How many distinct sources the edges of `kind` into node `i` have.
+    pub fn in_degree(&self, kind: u32, i: u32) -> u32 {
+        self.degree(kind, 2, i)
+    }
     /// Distinct targets of node `i`'s edges of `kind`.
     pub fn out_edges(&self, kind: u32, i: u32) -> U32s<'a> {
         self.csr(kind, 0, i)
