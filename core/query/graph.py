@@ -2,63 +2,102 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from itertools import filterfalse
+from typing import NamedTuple
 
 from pt_tui.core.isg import ISG
 from pt_tui.core.model import Edge, EdgeKind
 
-#: One move of a walk: (node reached, relation name, the edge, member id or ""). ``member`` is set
-#: when the edge starts at a member of the node being expanded rather than at the node itself.
-Step = tuple[str, str, Edge, str]
-Expand = Callable[[str], list[Step]]
+#: The edges to follow from a node, in order (duplicates and several edges to one neighbour allowed).
+EdgesOf = Callable[[str], Sequence[Edge]]
+#: Per node, the first edge to each distinct neighbour (what a walk past the first hop uses).
+FirstEdges = dict[str, dict[str, Edge]]
 
 
-class Reached:
-    """A node a walk reached: how far, along what, from which node; ``edges`` holds every edge
-    from the sources to it when it is one hop away (the call sites)."""
+class Relation(NamedTuple):
+    """What a walk follows: ``edges(node)``, towards their targets (``outward``) or their sources.
+    ``key`` names the relation in a per-graph memo of :data:`FirstEdges`."""
 
-    __slots__ = ("distance", "edges", "member", "node", "parent", "via")
-
-    def __init__(self, node: str, distance: int, via: str, parent: str, edge: Edge, member: str) -> None:
-        self.node = node
-        self.distance = distance
-        self.via = via
-        self.parent = parent
-        self.edges = [edge]
-        self.member = member
+    edges: EdgesOf
+    outward: bool
+    key: Hashable
 
 
-def walk(sources: Iterable[str], expand: Expand, depth: int | None) -> list[Reached]:
-    """Breadth-first from ``sources`` up to ``depth`` hops (None: unlimited), in discovery order.
+class Walked(NamedTuple):
+    """The result of :func:`walk`, in discovery order.
 
-    A source is reported too when a walk from the sources reaches it again (recursion).
+    ``reached``: node -> (distance, the node it was reached from, the edge that reached it).
+    ``sites``: for nodes one hop away, every edge from the sources to them (the call sites).
     """
-    reached: dict[str, Reached] = {}
+
+    reached: dict[str, tuple[int, str, Edge]]
+    sites: dict[str, list[Edge]]
+    outward: bool
+
+
+def walk(
+    sources: Iterable[str], relation: Relation, depth: int | None, memo: FirstEdges | None = None
+) -> Walked:
+    """Breadth-first from ``sources`` up to ``depth`` hops (None: unlimited).
+
+    A source is reported too when a walk from the sources reaches it again (recursion). ``memo``
+    (kept per graph generation by the caller) holds each expanded node's first edge per neighbour:
+    past the first hop only the first edge reaching a node matters, so later walks skip the rest.
+    """
+    outward = relation.outward
+    reached: dict[str, tuple[int, str, Edge]] = {}
+    sites: dict[str, list[Edge]] = {}
     frontier = list(dict.fromkeys(sources))
-    distance = 0
+    if not frontier or depth == 0:
+        return Walked(reached, sites, outward)
+    for current in frontier:  # the first hop keeps every edge: they are the call sites
+        for edge in relation.edges(current):
+            node = edge.dst if outward else edge.src
+            found = sites.get(node)
+            if found is None:
+                reached[node] = (1, current, edge)
+                sites[node] = [edge]
+            else:
+                found.append(edge)
+    for found in sites.values():
+        if len(found) > 1:  # one Edge object per edge in an ISG: identity is equality here
+            found[:] = {id(e): e for e in found}.values()
+    memo = {} if memo is None else memo
+    frontier = list(reached)
+    distance = 1
     while frontier and (depth is None or distance < depth):
+        distance += 1
         following: list[str] = []
         for current in frontier:
-            for node, via, edge, member in expand(current):
-                found = reached.get(node)
-                if found is None:
-                    reached[node] = Reached(node, distance + 1, via, current, edge, member)
-                    following.append(node)
-                elif distance == 0 and found.distance == 1 and edge not in found.edges:
-                    found.edges.append(edge)
+            firsts = memo.get(current)
+            if firsts is None:
+                firsts = memo[current] = first_edges(relation.edges(current), outward)
+            for node in filterfalse(reached.__contains__, firsts):
+                reached[node] = (distance, current, firsts[node])
+                following.append(node)
         frontier = following
-        distance += 1
-    return list(reached.values())
+    return Walked(reached, sites, outward)
 
 
-def callers_of(isg: ISG, kind: EdgeKind = EdgeKind.CALLS) -> Expand:
-    in_edges = isg.in_edges
-    return lambda node: [(e.src, kind, e, "") for e in in_edges(node) if e.kind is kind]
+def first_edges(edges: Iterable[Edge], outward: bool) -> dict[str, Edge]:
+    """The distinct neighbours along ``edges`` in order, each with the first edge reaching it
+    (one shared empty dict, never to be modified, for a node without edges: memos hold many)."""
+    firsts: dict[str, Edge] = {}
+    for edge in edges:
+        firsts.setdefault(edge.dst if outward else edge.src, edge)
+    return firsts or _NO_EDGES
 
 
-def callees_of(isg: ISG, kind: EdgeKind = EdgeKind.CALLS) -> Expand:
-    out_edges = isg.out_edges
-    return lambda node: [(e.dst, kind, e, "") for e in out_edges(node) if e.kind is kind]
+_NO_EDGES: dict[str, Edge] = {}
+
+
+def callers_of(isg: ISG, kind: EdgeKind = EdgeKind.CALLS) -> Relation:
+    return Relation(lambda node: isg.in_edges(node, kind), False, ("in", kind))
+
+
+def callees_of(isg: ISG, kind: EdgeKind = EdgeKind.CALLS) -> Relation:
+    return Relation(lambda node: isg.out_edges(node, kind), True, ("out", kind))
 
 
 def shortest_path(

@@ -10,6 +10,7 @@ import bisect
 import re
 from collections.abc import Callable, Iterable
 from functools import cached_property
+from itertools import groupby, islice, repeat
 from typing import NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -30,6 +31,8 @@ def index_for(isg: ISG) -> QueryIndex:
         _INDEXES[isg] = index
     return index
 
+
+_START = re.Match.start
 
 _SEPARATOR = re.compile(r"\.(?=.)|::(?=.)", re.DOTALL)
 
@@ -100,8 +103,13 @@ class NameTable:
         return _blob(self.keys)
 
     @cached_property
+    def folded_keys(self) -> list[str]:
+        """The keys lower-cased, in the order of ``keys`` (what case-blind searches match)."""
+        return [k.lower() for k in self.keys]
+
+    @cached_property
     def _folded(self) -> _Blob:
-        return _blob([k.lower() for k in self.keys])
+        return _blob(self.folded_keys)
 
     def warm(self) -> None:
         """Build both blobs and the typo buckets now."""
@@ -110,18 +118,31 @@ class NameTable:
     def matching(self, search: Search, limit: int | None = None) -> list[str]:
         """Keys containing a match of the search's pattern (each once, in sorted order); at most
         ``limit`` of them."""
+        keys = self.keys
+        return [keys[row] for row in self.rows(search, limit)]
+
+    def rows(self, search: Search, limit: int | None = None) -> list[int]:
+        """Positions in ``keys`` of the keys :meth:`matching` returns. Matches are mapped to their
+        key in C (``map`` over ``islice``), in chunks of what is still wanted."""
+        if not self.keys:
+            return []
         blob = self._folded if search.folded else self._exact
-        found: list[str] = []
-        last = -1
-        starts, keys = blob.starts, self.keys
-        for match in search.pattern.finditer(blob.text):
-            row = bisect.bisect_right(starts, match.start()) - 1
-            if row != last and 0 <= row < len(keys):
-                found.append(keys[row])
-                last = row
-                if len(found) == limit:
-                    break
-        return found
+        matches = search.pattern.finditer(blob.text)
+        found: list[int] = []
+        while True:
+            wanted = None if limit is None else limit - len(found)
+            if wanted is not None and wanted <= 0:
+                return found
+            # bisect_right gives 1 + the key whose newline precedes the match
+            ends = list(map(bisect.bisect_right, repeat(blob.starts), map(_START, islice(matches, wanted))))
+            if not ends:
+                return found
+            fresh = [end - 1 for end, _ in groupby(ends)]  # a key matching twice is listed once
+            if found and fresh[0] == found[-1]:
+                del fresh[0]
+            found += fresh
+            if limit is None:
+                return found
 
     @cached_property
     def by_shape(self) -> dict[tuple[str, int], list[str]]:

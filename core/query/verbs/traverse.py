@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pt_tui.core.isg import ISG
-from pt_tui.core.model import TYPE_KINDS, EdgeKind, NodeKind
-from pt_tui.core.query.graph import Expand, Step, callees_of, callers_of, shortest_path, walk
+from pt_tui.core.model import TYPE_KINDS, Edge, EdgeKind, NodeKind
+from pt_tui.core.query.graph import FirstEdges, Relation, callees_of, callers_of, shortest_path, walk
 from pt_tui.core.query.registry import Call, Option, Param, VerbSpec
 from pt_tui.core.query.result import Output, ResultRow
 from pt_tui.core.query.types import Entity, Integer
@@ -20,42 +20,44 @@ def _ids(call: Call, name: str = "entity") -> list[str]:
     return [n.id for n in call.nodes(name)]
 
 
+def _walk(call: Call, relation: Relation, depth: int | None) -> Output:
+    memo: FirstEdges = call.index.memo(("first-edges", relation.key), dict)
+    return Output(rows=reached_rows(call.isg, walk(_ids(call), relation, depth, memo)))
+
+
 def callers(call: Call) -> Output:
-    reached = walk(_ids(call), callers_of(call.isg), call.integer("depth"))
-    return Output(rows=reached_rows(call.isg, reached))
+    return _walk(call, callers_of(call.isg), call.integer("depth"))
 
 
 def callees(call: Call) -> Output:
-    reached = walk(_ids(call), callees_of(call.isg), call.integer("depth"))
-    return Output(rows=reached_rows(call.isg, reached))
+    return _walk(call, callees_of(call.isg), call.integer("depth"))
 
 
 def what_implements(call: Call) -> Output:
-    reached = walk(_ids(call), callers_of(call.isg, EdgeKind.IMPLEMENTS), call.optional_integer("depth"))
-    return Output(rows=reached_rows(call.isg, reached))
+    return _walk(call, callers_of(call.isg, EdgeKind.IMPLEMENTS), call.optional_integer("depth"))
 
 
 def uses(call: Call) -> Output:
-    reached = walk(_ids(call), callers_of(call.isg, EdgeKind.USES), 1)
-    return Output(rows=reached_rows(call.isg, reached))
+    return _walk(call, callers_of(call.isg, EdgeKind.USES), 1)
 
 
 def blast_radius(call: Call) -> Output:
-    reached = walk(_ids(call), _blast(call.isg), call.integer("depth"))
-    return Output(rows=reached_rows(call.isg, reached))
+    return _walk(call, blast(call.isg), call.integer("depth"))
 
 
-def _blast(isg: ISG) -> Expand:
-    """Incoming CALLS, IMPLEMENTS, USES and IMPORTS; for a type (or impl), also its members' callers."""
+def blast(isg: ISG) -> Relation:
+    """Incoming CALLS, IMPLEMENTS, USES and IMPORTS; for a type (or impl), also the incoming CALLS
+    of its members (those edges end at the member, not at the node followed)."""
+    in_edges, nodes = isg.in_edges, isg.nodes
 
-    def expand(node_id: str) -> list[Step]:
-        steps: list[Step] = [(e.src, e.kind, e, "") for e in isg.in_edges(node_id) if e.kind in _BLAST_KINDS]
-        if isg.nodes[node_id].kind in _MEMBERED:
+    def edges(node_id: str) -> list[Edge]:
+        found = [e for e in in_edges(node_id) if e.kind in _BLAST_KINDS]
+        if nodes[node_id].kind in _MEMBERED:
             for member in members(isg, node_id):
-                steps += [(e.src, EdgeKind.CALLS, e, member) for e in isg.in_edges(member, EdgeKind.CALLS)]
-        return steps
+                found += in_edges(member, EdgeKind.CALLS)
+        return found
 
-    return expand
+    return Relation(edges, False, "blast")
 
 
 def members(isg: ISG, type_id: str) -> list[str]:
