@@ -8,8 +8,11 @@ and receivers are read in Python (small subtrees).
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Callable
 from functools import cache
+from operator import itemgetter
 
 import msgspec
 from tree_sitter import Node as TSNode
@@ -117,15 +120,16 @@ class _Extraction:
         ordered = _captures(root)
         found = ordered
         for _ in range(_MACRO_DEPTH):  # what macro invocations hold, nested a few deep
-            items, exprs = _macro_bodies(found)
+            items, exprs = _macro_bodies(found, self.source)
             found = _captures(_parse_ranges(self.source, items).root_node) if items else []
             if exprs:
-                inner = _captures(_parse_ranges(self.source, exprs).root_node)
+                inner = _expression_captures(self.source, exprs)
                 found.extend(c for c in inner if c[2] in _EXPRESSION_TAGS)
+            found = _drop_attributes(found, self.source)
             if not found:
                 break
             ordered.extend(found)
-        ordered.sort(key=lambda c: (c[0], c[1]))
+        ordered.sort(key=itemgetter(0, 1))
         handlers = self._handlers()
         for start, _, tag, ts_node in ordered:
             while frames[-1].end <= start:
@@ -561,6 +565,9 @@ _MACRO_DEPTH = 3
 _ITEM_LISTS = frozenset({"source_file", "declaration_list"})
 #: What is kept from macro arguments read as expressions: references, not bindings or items.
 _EXPRESSION_TAGS = frozenset({"call", "invoke", "literal"})
+#: What any of those needs: a name (or ``>`` of a turbofish) before ``(`` (a call), ``!`` (a macro) or
+#: ``{`` (a struct literal). ``println!("{}", x)`` has none: its arguments are not parsed again.
+_REFERENCE_CANDIDATE = re.compile(rb"[\w>]\s*[({!]")
 
 
 def _captures(root: TSNode) -> list[_Capture]:
@@ -569,16 +576,20 @@ def _captures(root: TSNode) -> list[_Capture]:
     return [(n.start_byte, -n.end_byte, tag, n) for tag, ns in captures.items() for n in ns]
 
 
-def _macro_bodies(captures: list[_Capture]) -> tuple[list[Range], list[Range]]:
+def _macro_bodies(captures: list[_Capture], source: bytes) -> tuple[list[Range], list[Range]]:
     """What macro invocations hold, to parse again: the inside of ``cfg_rt! { mod x; ... }`` (items,
-    where items stand) and whole argument lists like ``(parse(x), 2)`` (read as one expression)."""
+    where items stand) and whole argument lists like ``(parse(x), 2)`` (read as one expression).
+    Argument lists with nothing that can read as a call, a macro or a struct literal are left out."""
     items: list[Range] = []
     exprs: list[Range] = []
+    candidate = _REFERENCE_CANDIDATE.search
     for _, _, tag, node in captures:
         if tag == "macro":  # a ``macro_rules!`` definition: what each rule expands to
             for rule in node.named_children:
                 right = rule.child_by_field_name("right") if rule.type == "macro_rule" else None
-                if right is not None and right.end_byte - right.start_byte > 2:
+                if right is None or right.end_byte - right.start_byte <= 2:
+                    continue
+                if candidate(source, right.start_byte + 1, right.end_byte - 1):
                     exprs.append(Range(right.start_point, right.end_point, right.start_byte, right.end_byte))
             continue
         if tag != "invoke" or not node.child_count:
@@ -592,9 +603,22 @@ def _macro_bodies(captures: list[_Capture]) -> tuple[list[Range], list[Range]]:
         (srow, scol), (erow, ecol) = body.start_point, body.end_point
         if parent is not None and parent.type in _ITEM_LISTS and (body.text or b"")[:1] == b"{":
             items.append(Range((srow, scol + 1), (erow, ecol - 1), body.start_byte + 1, body.end_byte - 1))
-        else:
+        elif candidate(source, body.start_byte + 1, body.end_byte - 1):
             exprs.append(Range((srow, scol), (erow, ecol), body.start_byte, body.end_byte))
     return sorted(items, key=lambda r: r.start_byte), sorted(exprs, key=lambda r: r.start_byte)
+
+
+def _drop_attributes(found: list[_Capture], source: bytes) -> list[_Capture]:
+    """Without what lies in an attribute that error recovery read as a call (``#[cfg(not(x))]`` in
+    a macro body): ``cfg(..)`` right after ``#[`` is never a call, nor anything inside it."""
+    junk = [
+        (start, -neg_end)
+        for start, neg_end, tag, _ in found
+        if tag == "call" and source[max(0, start - 8) : start].rstrip().endswith((b"#[", b"#!["))
+    ]
+    if not junk:
+        return found
+    return [c for c in found if not any(start <= c[0] < end for start, end in junk)]
 
 
 def _parse_ranges(source: bytes, ranges: list[Range]) -> Tree:
@@ -602,6 +626,57 @@ def _parse_ranges(source: bytes, ranges: list[Range]) -> Tree:
     parser = _range_parser()
     parser.included_ranges = ranges
     return parser.parse(source)
+
+
+def _parse_expressions(source: bytes, ranges: list[Range]) -> Tree:
+    """Parse ``ranges`` as separate expression statements (see :func:`_separated`)."""
+    buf, separated = _separated(source, ranges)
+    return _parse_ranges(buf, [r for pair in separated for r in pair])
+
+
+def _expression_captures(source: bytes, ranges: list[Range]) -> list[_Capture]:
+    """The captures of ``ranges`` parsed as expressions, each range read as if alone: they are parsed
+    together, and a range whose parse reached into the next one's (error recovery carrying an
+    unclosed ``impl<..`` on, say) is parsed again on its own."""
+    buf, separated = _separated(source, ranges)
+    root = _parse_ranges(buf, [r for pair in separated for r in pair]).root_node
+    starts = [r.start_byte for r in ranges]
+    mixed: set[int] = set()
+    for child in root.children:
+        first = bisect_right(starts, child.start_byte) - 1
+        last = bisect_right(starts, child.end_byte - 1) - 1
+        if first != last and child.type != "empty_statement":
+            mixed.update(range(max(first, 0), last + 1))
+    found = _captures(root)
+    if not mixed:
+        return found
+    slots = [(ranges[i].start_byte, ranges[i].end_byte) for i in sorted(mixed)]
+    found = [c for c in found if not any(start <= c[0] < end for start, end in slots)]
+    for i in sorted(mixed):
+        found.extend(_captures(_parse_ranges(buf, list(separated[i])).root_node))
+    return found
+
+
+def _separated(source: bytes, ranges: list[Range]) -> tuple[bytes, list[tuple[Range, ...]]]:
+    """``ranges`` each with a ``;`` before it: put in a copy of the source at the last byte before the
+    range that is not a line break (the ``!`` of ``m!(..)`` at the latest), so that ``(a)`` then
+    ``(b)`` do not read as one call. Offsets and points stay those of the whole file."""
+    buf = bytearray(source)
+    separated: list[tuple[Range, ...]] = []
+    prev = 0
+    for r in ranges:
+        at = r.start_byte - 1
+        while at >= prev and source[at] == 0x0A:
+            at -= 1
+        if at >= prev:
+            buf[at] = 0x3B  # ``;``
+            row = r.start_point[0] - source.count(b"\n", at, r.start_byte)
+            col = at - source.rfind(b"\n", 0, at) - 1
+            separated.append((Range((row, col), (row, col + 1), at, at + 1), r))
+        else:
+            separated.append((r,))
+        prev = r.end_byte
+    return bytes(buf), separated
 
 
 def _lookup(frame: _Frame, at: int) -> S.Lookup:

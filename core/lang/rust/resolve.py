@@ -248,6 +248,10 @@ def _declared(texpr: F.TExpr) -> bool:
     return isinstance(texpr, F.TSelf | F.TPath | F.TBounds | F.TValue)
 
 
+#: What resolving a reference did: an edge emitted (src, targets, kind, resolution) or a miss (what, why).
+_Outcome = tuple[str, tuple[Target, ...], E, R] | tuple[str, str]
+
+
 class _FileResolution:
     """The edges of one file."""
 
@@ -259,11 +263,24 @@ class _FileResolution:
         self.path = view.facts.path
         self.ids = view.ids
         self.edges: list[Edge] = []
+        self._ctx: dict[tuple[int, int], Ctx] = {}
+        #: What each distinct reference of the file (all but its line) came to: the same again later
+        #: in the file (``Ok(..)``, ``vec!``, ``self.inner.lock()``) is replayed at its own line.
+        self._done: dict[tuple[object, ...], list[_Outcome]] = {}
+        self._log: list[_Outcome] | None = None
 
     def ctx(self, scope: int, owner: int) -> Ctx:
-        return Ctx(self.index.scope_of(self.ids[scope]), self.ids[owner] if owner >= 0 else "", self.path)
+        key = (scope, owner)
+        found = self._ctx.get(key)
+        if found is None:
+            found = self._ctx[key] = Ctx(
+                self.index.scope_of(self.ids[scope]), self.ids[owner] if owner >= 0 else "", self.path
+            )
+        return found
 
     def emit(self, src: str, targets: list[Target], kind: E, line: int, how: R = R.EXACT) -> None:
+        if self._log is not None:
+            self._log.append((src, tuple(targets), kind, how))
         if len(targets) > 1:
             how = R.AMBIGUOUS
         for target in targets:
@@ -271,6 +288,8 @@ class _FileResolution:
         self.stats[f"{kind.lower()}:{how}"] += len(targets)
 
     def miss(self, what: str, reason: str) -> None:
+        if self._log is not None:
+            self._log.append((what, reason))
         self.stats[f"unresolved:{what}:{reason}"] += 1
 
     def run(self) -> list[Edge]:
@@ -288,6 +307,23 @@ class _FileResolution:
     # -- references -----------------------------------------------------------------------------
 
     def ref(self, ref: F.Ref) -> None:
+        key = (ref.kind, ref.src, ref.scope, ref.owner, ref.path, ref.name, ref.recv)
+        done = self._done.get(key)
+        if done is None:
+            self._log = self._done[key] = []
+            try:
+                self._resolve_ref(ref)
+            finally:
+                self._log = None
+            return
+        for outcome in done:
+            if len(outcome) == 4:
+                src, targets, kind, how = outcome
+                self.emit(src, list(targets), kind, ref.line, how)
+            else:
+                self.miss(*outcome)
+
+    def _resolve_ref(self, ref: F.Ref) -> None:
         ctx = self.ctx(ref.scope, ref.owner)
         src = self.ids[ref.src]
         kind = ref.kind

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
+from typing import TypeVar
 
 import tree_sitter_rust
 from tree_sitter import Language as TSLanguage
@@ -32,12 +33,29 @@ DEREF_WRAPPERS = frozenset({"Box", "Rc", "Arc", "Pin"})
 SIGNATURE_CAP = 240
 _EXPR_DEPTH = 8
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
 Generics = Mapping[str, tuple[TypeRef, ...]]  # type parameter -> its trait bounds
 Lookup = Callable[[str], "tuple[bool, TExpr | None]"]  # whether a name is a local variable; its type
 
 
 _SIMPLE_PATHS = frozenset({"identifier", "type_identifier", "scoped_identifier", "scoped_type_identifier"})
 _PATH_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:"
+
+#: Per-process memos of what only depends on a node's kind and text (the same few thousand paths and
+#: types are read again and again): cleared when full. Nodes with parse errors are not memoised.
+_MEMO_CAP = 1 << 16
+_PATHS: dict[bytes, Path] = {}
+_TYPE_PATHS: dict[tuple[int, bytes], tuple[tuple[Path, int], ...]] = {}
+_TYPE_REFS: dict[tuple[int, bytes], TypeRef | None] = {}
+_TYPE_SHAPES: dict[tuple[int, bytes], TypeRef | TBounds | None] = {}
+
+
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
+    if len(memo) >= _MEMO_CAP:
+        memo.clear()
+    memo[key] = value
 
 
 @cache
@@ -46,7 +64,8 @@ def tree_sitter_rust_language() -> TSLanguage:
 
 
 def text(node: TSNode) -> str:
-    return node.text.decode("utf-8", "replace") if node.text is not None else ""
+    raw = node.text
+    return raw.decode("utf-8", "replace") if raw is not None else ""
 
 
 def collapse(s: str, cap: int = SIGNATURE_CAP) -> str:
@@ -64,9 +83,14 @@ def path_of(node: TSNode | None) -> Path | None:
     t = node.type
     if t in _SIMPLE_PATHS:
         raw = node.text or b""
+        known = _PATHS.get(raw)
+        if known is not None:
+            return known
         if not raw.strip(_PATH_CHARS):  # the common case, read at once: ``a::b::C``
             parts = raw.decode().split("::")
-            return tuple(parts) if parts[0] else ("::", *parts[1:])
+            path = tuple(parts) if parts[0] else ("::", *parts[1:])
+            _remember(_PATHS, raw, path)
+            return path
     if t in ("identifier", "type_identifier", "self", "super", "crate", "metavariable", "field_identifier"):
         return (text(node),)
     if t in ("scoped_identifier", "scoped_type_identifier"):
@@ -103,6 +127,19 @@ def type_paths(node: TSNode | None, out: list[tuple[Path, int]]) -> None:
     """Every type path named inside a type (``Vec<a::Foo>`` gives ``Vec`` and ``a::Foo``), with lines."""
     if node is None:
         return
+    key = (node.kind_id, node.text or b"")
+    known = _TYPE_PATHS.get(key)
+    row = node.start_point[0]
+    if known is None:
+        found: list[tuple[Path, int]] = []
+        _type_paths(node, found)
+        known = tuple((path, line - row) for path, line in found)
+        if not node.has_error:
+            _remember(_TYPE_PATHS, key, known)
+    out.extend((path, row + delta) for path, delta in known)
+
+
+def _type_paths(node: TSNode, out: list[tuple[Path, int]]) -> None:
     stack = [node]
     while stack:
         n = stack.pop()
@@ -168,6 +205,18 @@ def _peel(node: TSNode | None) -> TSNode | None:
 
 def type_ref(node: TSNode | None) -> TypeRef | None:
     """A written type reduced for name resolution: references and smart pointers are seen through."""
+    if node is None:
+        return None
+    key = (node.kind_id, node.text or b"")
+    if key in _TYPE_REFS:
+        return _TYPE_REFS[key]
+    ref = _type_ref(node)
+    if not node.has_error:
+        _remember(_TYPE_REFS, key, ref)
+    return ref
+
+
+def _type_ref(node: TSNode | None) -> TypeRef | None:
     node = _peel(node)
     if node is None:
         return None
@@ -188,6 +237,25 @@ def type_ref(node: TSNode | None) -> TypeRef | None:
 
 def type_expr(node: TSNode | None, generics: Generics) -> TExpr | None:
     """The type of a value declared with this type: a path, or bounds for ``dyn``/``impl``/``T: Tr``."""
+    if node is None:
+        return None
+    key = (node.kind_id, node.text or b"")
+    if key in _TYPE_SHAPES:
+        shape = _TYPE_SHAPES[key]
+    else:
+        shape = _type_shape(node)
+        if not node.has_error:
+            _remember(_TYPE_SHAPES, key, shape)
+    if not isinstance(shape, TypeRef):
+        return shape
+    if len(shape.path) == 1 and shape.path[0] in generics:
+        bounds = generics[shape.path[0]]
+        return TBounds(bounds) if bounds else None
+    return TPath(shape)
+
+
+def _type_shape(node: TSNode | None) -> TypeRef | TBounds | None:
+    """What :func:`type_expr` reads from the type itself: bounds, or a path (maybe a type parameter)."""
     node = _peel(node)
     if node is None:
         return None
@@ -198,13 +266,7 @@ def type_expr(node: TSNode | None, generics: Generics) -> TExpr | None:
     if t == "bounded_type":
         bounds = tuple(b for c in node.named_children for b in _bound_refs(c))
         return TBounds(bounds) if bounds else None
-    ref = type_ref(node)
-    if ref is None:
-        return None
-    if len(ref.path) == 1 and ref.path[0] in generics:
-        bounds = generics[ref.path[0]]
-        return TBounds(bounds) if bounds else None
-    return TPath(ref)
+    return type_ref(node)
 
 
 def _bound_refs(node: TSNode | None) -> tuple[TypeRef, ...]:
