@@ -7,6 +7,7 @@ import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from pt_tui.core.digest import graph_delta, graph_digest
@@ -101,8 +102,7 @@ def test_engine_index_digest_equal_with_parallel_resolution(monkeypatch: pytest.
 @pytest.mark.skipif(not ASYNCIO.is_dir(), reason="needs the standard library's asyncio sources")
 def test_python_resolution_is_the_same_in_two_processes_on_asyncio() -> None:
     """asyncio/tasks.py:718 used to resolve differently alone than after the files before it (argument
-    flow was order-dependent). Python stays out of PARALLEL_LANGUAGES until order independence is
-    shown on the whole standard library, but this corpus must agree."""
+    flow was order-dependent); cycles are now solved to a fixed point (tests/test_python_order.py)."""
     facts = _facts(ASYNCIO)
     serial = _serial_edges(facts)
     assert _parallel_edges(facts) == serial
@@ -227,11 +227,15 @@ def test_an_error_here_reaps_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
         os.waitpid(pids[0], os.WNOHANG)  # already reaped
 
 
-def test_by_default_only_rust_resolves_in_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_by_default_python_and_rust_resolve_in_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python joined once its resolution was shown order-independent (tests/test_python_order.py);
+    a language outside the set stays in one process."""
     monkeypatch.setattr(resolve_parallel, "PARALLEL_LANGUAGES", DEFAULT_LANGUAGES)
     monkeypatch.setattr(resolve_parallel, "can_fork", lambda: True)
     facts = _facts(DEMO)
     python = {p: f for p, f in facts.items() if f.language == "python"}
     rust = {p: f for p, f in facts.items() if f.language == "rust"}
-    assert not resolve_parallel.worth_it(python, sorted(python), threshold=0)
+    assert resolve_parallel.worth_it(python, sorted(python), threshold=0)
     assert resolve_parallel.worth_it(rust, sorted(rust), threshold=0)
+    other = {p: msgspec.structs.replace(f, language="other") for p, f in python.items()}
+    assert not resolve_parallel.worth_it(other, sorted(other), threshold=0)

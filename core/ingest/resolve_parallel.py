@@ -40,9 +40,9 @@ from pt_tui.core.model import Edge
 PARALLEL_MIN_PAYLOAD = 1024 * 1024
 #: Languages whose resolvers are known to give the same edges whatever files were resolved before
 #: in the same process (equal graph digests serial vs parallel on big trees); None: every language.
-#: Not Python yet: its argument-flow results depend on that order (asyncio/tasks.py:718 resolves
-#: differently alone and after the files before it; tests/test_ingest_resolve_parallel.py has it).
-PARALLEL_LANGUAGES: frozenset[str] | None = frozenset({"rust"})
+#: Python's evaluator solves cycles to a fixed point (core/lang/python/evaluate.py), so it gives the
+#: same edges in any file order (tests/test_python_order.py).
+PARALLEL_LANGUAGES: frozenset[str] | None = frozenset({"python", "rust"})
 
 _Results = list[tuple[str, list[Edge]]]
 _ENCODER = msgspec.msgpack.Encoder()

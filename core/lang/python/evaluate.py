@@ -13,12 +13,19 @@ A result maps each target to a flag: False when only scope, import and MRO rules
 (``inferred``).
 
 Every memoised computation is marked in progress while it runs; meeting it again (import cycles,
-``class A(B)``/``class B(A)``, ``a = b; b = a``) yields nothing. A result computed while an
-*enclosing* computation was still in progress may be incomplete, so it is not memoised (the
-in-progress levels work like Tarjan's low-links); only the outermost member of a cycle is.
+``class A(B)``/``class B(A)``, ``a = b; b = a``, a recursive call passing on what its parameter
+holds) is a cycle. A result computed while an *enclosing* computation was still in progress waits
+unmemoised (the in-progress levels work like Tarjan's low-links) until the outermost member of
+its cycle, the root, finishes; the root is computed again, the cycle's reads now getting the
+values of the previous round, until they get what was computed (a fixed point, at most
+``_MAX_ROUNDS``); then every member is memoised. Results are thus the same whichever member a
+cycle is entered at, so a file resolves alike whatever files were resolved before it in the same
+process (tests/test_python_order.py), and files can be resolved in forked processes.
 
 Argument flow (``def apply(fn): fn()`` + ``apply(g)``) is collected in a pass over the call sites
 before any file is resolved; results read while it was incomplete are noted and forgotten after.
+That pass, and the class tree built at its end, run once, in index order, whatever is resolved
+first.
 """
 
 from __future__ import annotations
@@ -42,11 +49,16 @@ MAX_FLOWS = 24
 #: Results wider than this are cut while evaluating (flow-insensitive unions can grow).
 MAX_RESULT = 32
 _MAX_DEPTH = 60
+#: A cycle not stable after this many rounds keeps its last values (non-monotone cuts may swing).
+_MAX_ROUNDS = 12
 _NO_LOW = 1 << 30
+_MAX_EXTERNAL_DOTS = 8
 _MISSING: Any = object()
+_TOP: Any = object()
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
+_State = tuple[int, int, int, int, int]  # level, outer low, taint, members mark, reads mark
 
 
 def merge(into: Result, res: Result, inferred: bool = False) -> None:
@@ -79,10 +91,18 @@ class Evaluator:
         self._bases: dict[str, list[tuple[str, bool, int]]] = {}
         self._mros: dict[str, tuple[str, ...]] = {}
         self._exports: dict[str, frozenset[str]] = {}
-        self._active: dict[object, int] = {}  # computations in progress -> their level
-        self._scratch: dict[object, Any] = {}  # incomplete results, kept until the evaluation ends
+        # computations in progress -> their level; level 0 is outside any (a slot is computed at
+        # most once per evaluation from level 0, so slots name computations)
+        self._active: dict[object, int] = {_TOP: 0}
+        self._stack: list[object] = [_TOP]  # the slot in progress at each level
         self._level = 0
         self._low = _NO_LOW  # the outermost in-progress level the current computation met
+        self._forward: dict[object, object] = {}  # a finished slot -> the slot its cycle depends on
+        self._scratch: dict[object, tuple[Any, object]] = {}  # slot -> (value this round, that slot)
+        self._members_done: list[tuple[object, dict[Any, Any], Any]] = []  # (slot, memo, key)
+        self._reads: list[tuple[object, Any]] = []  # (slot, value read) of reads of a slot in progress
+        self._approx: dict[object, Any] = {}  # slot -> its value in the previous round
+        self._rounds: dict[object, int] = {}
         self._colls: list[tuple[int, Coll]] = []
         self._coll_slot: dict[int, int] = {}
         self._children: dict[str, list[str]] | None = None  # class -> direct subclasses
@@ -96,46 +116,104 @@ class Evaluator:
         self._tainted: list[tuple[dict[Any, Any], Any]] = []
         self.prepared = False
 
-    # -- memoisation with cycle cuts ------------------------------------------------------------
+    # -- memoisation with cycle fixpoints -------------------------------------------------------
 
-    def _enter(self, slot: object) -> tuple[int, int, int] | None:
-        """Start computing ``slot``; None when it is already in progress (a cycle: yield nothing) or
-        was computed incomplete earlier in this evaluation (then :meth:`_partial` has it)."""
+    def _enter(self, slot: object) -> _State | None:
+        """Start computing ``slot``; None when it is in progress (a cycle) or was computed in the
+        current round of a cycle still being solved: then :meth:`_partial` has its value."""
         level = self._active.get(slot)
         if level is not None:
             if level < self._low:
                 self._low = level
             return None
-        if slot in self._scratch:
-            self._low = 1  # an incomplete value: whatever uses it is incomplete too
+        held = self._scratch.get(slot)
+        if held is not None:  # depends on the cycle it belongs to, wherever that is solved
+            owner = held[1]
+            active = self._active
+            while owner not in active:
+                owner = self._forward[owner]
+            if active[owner] < self._low:
+                self._low = active[owner]
             return None
         self._level += 1
         self._active[slot] = self._level
+        self._stack.append(slot)
         outer_low = self._low
         self._low = _NO_LOW
-        return self._level, outer_low, self._taint
+        return self._level, outer_low, self._taint, len(self._members_done), len(self._reads)
 
-    def _leave(
-        self, slot: object, state: tuple[int, int, int], memo: dict[_K, _V], key: _K, value: _V
-    ) -> None:
-        """Finish ``slot``: memoise unless it met a computation enclosing it that is still running."""
-        level, outer_low, taint = state
-        del self._active[slot]
-        self._level -= 1
+    def _leave(self, slot: object, state: _State, memo: dict[_K, _V], key: _K, value: _V) -> bool:
+        """Finish a round of ``slot``; False when it must be computed again (a cycle through it read
+        values that were not yet final: the next round reads this round's values instead).
+
+        A computation that met no computation enclosing it is memoised; one that met a computation
+        enclosing it waits, in the scratch, for the outermost member of its cycle (the root) to be
+        solved. The root repeats until every value read in progress equals the value computed, so
+        a cycle gets the same (least) fixed point whichever member it is entered at."""
+        level, outer_low, taint, done_mark, read_mark = state
         low = self._low
+        if low == level:  # the root of a cycle through this slot
+            scratch = self._scratch
+            reads = self._reads
+            stable = True
+            for i in range(read_mark, len(reads)):
+                read, seen = reads[i]
+                if (value if read == slot else scratch[read][0]) != seen:
+                    stable = False
+                    break
+            members = self._members_done
+            rounds = self._rounds.get(slot, 0) + 1
+            if not stable and rounds < _MAX_ROUNDS:
+                self._rounds[slot] = rounds
+                approx = self._approx
+                approx[slot] = value
+                for i in range(done_mark, len(members)):
+                    member = members[i][0]
+                    approx[member] = scratch.pop(member)[0]
+                del members[done_mark:]
+                del reads[read_mark:]
+                self._low = _NO_LOW
+                return False
+            self._rounds.pop(slot, None)
+            tainted = taint != self._taint
+            for i in range(done_mark, len(members)):
+                member, member_memo, member_key = members[i]
+                member_memo[member_key] = scratch.pop(member)[0]
+                if tainted:
+                    self._tainted.append((member_memo, member_key))
+            del members[done_mark:]
+            del reads[read_mark:]
+        del self._active[slot]
+        self._stack.pop()
+        self._level -= 1
         self._low = outer_low if outer_low < low else low
         if low >= level:
             memo[key] = value
             if taint != self._taint:
                 self._tainted.append((memo, key))
-        else:  # kept for the rest of this evaluation only, so that it is not redone again and again
-            self._scratch[slot] = value
+        else:  # kept until its cycle's root is solved, so that it is not redone again and again
+            owner = self._stack[low]
+            self._scratch[slot] = (value, owner)
+            self._forward[slot] = owner
+            self._members_done.append((slot, memo, key))
         if not self._level:
             self._scratch.clear()
+            self._approx.clear()
+            self._forward.clear()
+            self._members_done.clear()
+            self._reads.clear()
+            self._rounds.clear()
+        return True
 
     def _partial(self, slot: object, empty: _V) -> _V:
-        """The incomplete value of a slot computed earlier in this evaluation (else ``empty``)."""
-        return self._scratch.get(slot, empty)  # type: ignore[no-any-return]
+        """The value of a slot :meth:`_enter` refused: its value in this round, else its value in
+        the previous round of its cycle (else ``empty``)."""
+        held = self._scratch.get(slot)
+        if held is not None:
+            return held[0]  # type: ignore[no-any-return]
+        value = self._approx.get(slot, empty)
+        self._reads.append((slot, value))
+        return value  # type: ignore[no-any-return]
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -150,29 +228,30 @@ class Evaluator:
         state = self._enter(slot)
         if state is None:
             return self._partial(slot, {})
-        res: Result | None = None
-        current = index
-        first = True
-        scopes = self.scopes
-        while current >= 0:
-            scope = scopes[current]
-            if scope.kind == CLASS and not first:
-                current = scope.parent
-                continue
-            first = False
-            vals = scope.bindings.get(name)
-            if vals is not None:
-                res = self.eval_values(current, vals)
-                if name in scope.flow_params:
-                    self._add_flows(current, name, res)
-                break
-            if scope.stars:
-                res = self._star_lookup(current, name)
-                if res is not None:
+        while True:
+            res: Result | None = None
+            current = index
+            first = True
+            scopes = self.scopes
+            while current >= 0:
+                scope = scopes[current]
+                if scope.kind == CLASS and not first:
+                    current = scope.parent
+                    continue
+                first = False
+                vals = scope.bindings.get(name)
+                if vals is not None:
+                    res = self.eval_values(current, vals)
+                    if name in scope.flow_params:
+                        self._add_flows(current, name, res)
                     break
-            current = scope.parent
-        self._leave(slot, state, self._lookups, key, res)
-        return res
+                if scope.stars:
+                    res = self._star_lookup(current, name)
+                    if res is not None:
+                        break
+                current = scope.parent
+            if self._leave(slot, state, self._lookups, key, res):
+                return res
 
     def _add_flows(self, index: int, name: str, res: Result) -> None:
         flows = self.flows.get((index, name)) if self._flows_ready else None
@@ -217,13 +296,14 @@ class Evaluator:
         state = self._enter(slot)
         if state is None:
             return self._partial(slot, {})
-        res = self.head(index, chain[0]) or {}
-        for step in chain[1:]:
-            if not res:
-                break
-            res = self.step(res, step)
-        self._leave(slot, state, self._chains, key, res)
-        return res
+        while True:
+            res = self.head(index, chain[0]) or {}
+            for step in chain[1:]:
+                if not res:
+                    break
+                res = self.step(res, step)
+            if self._leave(slot, state, self._chains, key, res):
+                return res
 
     def head(self, index: int, head: str) -> Result | None:
         first = head[:1]
@@ -265,13 +345,14 @@ class Evaluator:
         state = self._enter(slot)
         if state is None:
             return self._partial(slot, own)
-        kind = self.kind
-        found = self.eval_chain(scope.parent, scope.decorated)
-        res: Result = {t: True for t in found if t[0] == "d" and kind.get(t[1]) in _CALLABLE}
-        if not res or res.keys() == own.keys():
-            res = own
-        self._leave(slot, state, self._decorated, index, res)
-        return res
+        while True:
+            kind = self.kind
+            found = self.eval_chain(scope.parent, scope.decorated)
+            res: Result = {t: True for t in found if t[0] == "d" and kind.get(t[1]) in _CALLABLE}
+            if not res or res.keys() == own.keys():
+                res = own
+            if self._leave(slot, state, self._decorated, index, res):
+                return res
 
     def _super(self, index: int, explicit: str) -> Result:
         if explicit:
@@ -324,16 +405,19 @@ class Evaluator:
         state = self._enter(slot)
         if state is None:
             return self._partial(slot, {})
-        index = self.ix.scope_of.get(node)
-        res: Result = {}
-        if index is not None:
-            merge(res, self.eval_values(index, self.scopes[index].returns), inferred=True)
-        self._leave(slot, state, self._returns, node, res)
-        return res
+        while True:
+            index = self.ix.scope_of.get(node)
+            res: Result = {}
+            if index is not None:
+                merge(res, self.eval_values(index, self.scopes[index].returns), inferred=True)
+            if self._leave(slot, state, self._returns, node, res):
+                return res
 
     def member(self, tag: str, key: str, attr: str) -> Result:
-        if tag in ("b", "x"):
-            return {(tag, key if tag == "b" else f"{key}.{attr}"): False}
+        if tag == "b":
+            return {(tag, key): False}
+        if tag == "x":
+            return {(tag, _external(key, attr)): False}
         if tag == "c":
             return {("b", "collection"): False}
         memo_key = (tag, key, attr)
@@ -344,22 +428,27 @@ class Evaluator:
         state = self._enter(slot)
         if state is None:
             return self._partial(slot, {})
-        res: Result = {}
-        if tag == "m":
-            res = self._module_member(key, attr)
-        elif tag == "d":
-            if self.kind.get(key) == CLASS:
-                res = self.class_lookup(key, attr, instance=False) or {}
-        elif tag == "i":
-            found = self.class_lookup(key, attr, instance=True)
-            res = found if found is not None else self._subclass_lookup(key, attr)
-        elif tag == "o":
-            found = self.class_lookup(key, attr, instance=True)
-            res = self._overrides(key, attr, found) if found is not None else self._subclass_lookup(key, attr)
-        elif tag == "s":
-            res = self.class_lookup(key, attr, instance=False, skip_self=True) or {}
-        self._leave(slot, state, self._members, memo_key, res)
-        return res
+        while True:
+            res: Result = {}
+            if tag == "m":
+                res = self._module_member(key, attr)
+            elif tag == "d":
+                if self.kind.get(key) == CLASS:
+                    res = self.class_lookup(key, attr, instance=False) or {}
+            elif tag == "i":
+                found = self.class_lookup(key, attr, instance=True)
+                res = found if found is not None else self._subclass_lookup(key, attr)
+            elif tag == "o":
+                found = self.class_lookup(key, attr, instance=True)
+                res = (
+                    self._overrides(key, attr, found)
+                    if found is not None
+                    else self._subclass_lookup(key, attr)
+                )
+            elif tag == "s":
+                res = self.class_lookup(key, attr, instance=False, skip_self=True) or {}
+            if self._leave(slot, state, self._members, memo_key, res):
+                return res
 
     def _module_member(self, path: str, attr: str) -> Result:
         """``module.attr``: what the module binds (own names, then star imports), else a submodule."""
@@ -406,18 +495,19 @@ class Evaluator:
         state = self._enter(slot)
         if state is None:
             return self._partial(slot, frozenset())
-        scope = self.scopes[self.ix.modules[module]]
-        if scope.all_names is not None:
-            names = frozenset(scope.all_names)
-        else:
-            found = {n for n in scope.bindings if not n.startswith("_")}
-            for path in scope.stars:
-                other = self.ix.find_module(path)
-                if other is not None:
-                    found |= self.exports(other)
-            names = frozenset(found)
-        self._leave(slot, state, self._exports, module, names)
-        return names
+        while True:
+            scope = self.scopes[self.ix.modules[module]]
+            if scope.all_names is not None:
+                names = frozenset(scope.all_names)
+            else:
+                found = {n for n in scope.bindings if not n.startswith("_")}
+                for path in scope.stars:
+                    other = self.ix.find_module(path)
+                    if other is not None:
+                        found |= self.exports(other)
+                names = frozenset(found)
+            if self._leave(slot, state, self._exports, module, names):
+                return names
 
     def _star_lookup(self, module_scope: int, name: str) -> Result | None:
         res: Result | None = None
@@ -445,16 +535,17 @@ class Evaluator:
         state = self._enter(slot)
         if state is None:
             return self._partial(slot, [])
-        out: list[tuple[str, bool, int]] = []
-        index = self.ix.scope_of.get(cls)
-        if index is not None:
-            scope = self.scopes[index]
-            for pos, ref in enumerate(scope.bases):
-                for (tag, key), inf in self.eval_chain(scope.parent, ref).items():
-                    if tag == "d" and self.kind.get(key) == CLASS and key != cls:
-                        out.append((key, inf, pos))
-        self._leave(slot, state, self._bases, cls, out)
-        return out
+        while True:
+            out: list[tuple[str, bool, int]] = []
+            index = self.ix.scope_of.get(cls)
+            if index is not None:
+                scope = self.scopes[index]
+                for pos, ref in enumerate(scope.bases):
+                    for (tag, key), inf in self.eval_chain(scope.parent, ref).items():
+                        if tag == "d" and self.kind.get(key) == CLASS and key != cls:
+                            out.append((key, inf, pos))
+            if self._leave(slot, state, self._bases, cls, out):
+                return out
 
     def mro(self, cls: str) -> tuple[str, ...]:
         """C3 linearisation over the bases found in the graph (depth-first order if C3 fails)."""
@@ -465,14 +556,15 @@ class Evaluator:
         state = self._enter(slot)
         if state is None:
             return self._partial(slot, (cls,))
-        direct = list(dict.fromkeys(b for b, _, _ in self.bases(cls)))
-        seqs = [list(self.mro(b)) for b in direct]
-        merged = c3([*seqs, direct])
-        if merged is None:
-            merged = list(dict.fromkeys(k for seq in seqs for k in seq))
-        result = (cls, *[k for k in merged if k != cls])
-        self._leave(slot, state, self._mros, cls, result)
-        return result
+        while True:
+            direct = list(dict.fromkeys(b for b, _, _ in self.bases(cls)))
+            seqs = [list(self.mro(b)) for b in direct]
+            merged = c3([*seqs, direct])
+            if merged is None:
+                merged = list(dict.fromkeys(k for seq in seqs for k in seq))
+            result = (cls, *[k for k in merged if k != cls])
+            if self._leave(slot, state, self._mros, cls, result):
+                return result
 
     def class_lookup(self, cls: str, attr: str, *, instance: bool, skip_self: bool = False) -> Result | None:
         """An attribute along the MRO: the first class whose body binds it; for an instance also
@@ -612,6 +704,7 @@ class Evaluator:
                 break
             pending = retry
         self._collecting = False
+        self._subclasses("")  # the class tree, built now (outside any cycle) whatever is resolved first
 
     def callee(self, index: int, chain: Chain) -> tuple[Result | None, Result | None]:
         """(receiver, targets) of a called chain: for ``a.b.m`` the value of ``a.b`` and what its
@@ -664,6 +757,14 @@ class Evaluator:
             if (index, arg) not in slot and len(slot) <= MAX_FLOWS:
                 slot[(index, arg)] = None  # past MAX_FLOWS the parameter counts as unknown
                 self.flow_count += 1
+
+
+def _external(path: str, attr: str) -> str:
+    """``path.attr`` of something outside the graph; ``path`` itself when it already has that
+    attribute or is long: a cycle (``x = x.next()``) must not grow new values without end."""
+    if path.count(".") >= _MAX_EXTERNAL_DOTS or f".{attr}." in f"{path}.":
+        return path
+    return f"{path}.{attr}"
 
 
 def c3(seqs: list[list[str]]) -> list[str] | None:
