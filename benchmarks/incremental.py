@@ -5,16 +5,21 @@ On a copy of each corpus (in a temporary folder) it prints, measured in the same
   time of the same files (goal: p99 < 12 ms and <= 5x the re-parse). The edit is a body edit
   (lines shift, a statement changes): the file's interface stays, the common case when editing.
   Edits that change a file's interface (a definition added; one renamed) are timed too, on fewer
-  files, each twice: targeted re-resolution beside the whole language resolved again;
-- one update of a burst of 1,000 changed files;
+  files, beside their re-parse: with targeted re-resolution and/or with the whole language
+  resolved again (``--interface-modes``; on the whole stdlib only the engine's default, each
+  whole-language update there costs about a cold resolution);
+- one update of a burst of 1,000 changed files (body edits; then interface edits: a definition
+  added to each), beside the cold index of the same tree;
 - with --memory: what the live resolvers keep (traced allocations);
 - N random edit events (body edits, renamed / added definitions, added / removed imports,
   deleted / restored / renamed files, syntax errors) applied in random batches, then whether the
   graph equals a cold re-index (it must).
 
-Usage: python benchmarks/incremental.py [--corpus NAME ...] [--files N] [--events N] [--memory] [--json]
-Corpora: stdlib (the whole standard library, tests included), stdlib-core (15 of its packages),
-asyncio, email, regex-syntax and tokio (Debian crate sources, skipped when absent).
+Usage: python benchmarks/incremental.py [--corpus NAME ...] [--files N] [--interface-files N]
+       [--interface-modes both|default|targeted|full] [--burst N] [--events N] [--memory] [--json]
+Corpora: stdlib (the whole standard library, tests included, site-packages left out), stdlib-core
+(15 of its packages), asyncio, email, regex-syntax and tokio (Debian crate sources, skipped when
+absent).
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ CARGO_REGISTRY = Path("/usr/share/cargo/registry")
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SKIP = ("site-packages", "dist-packages", "__pycache__")
 #: Packages of the standard library copied side by side for the ``stdlib-core`` corpus (a few
-#: hundred files: the whole ``stdlib`` corpus, with its tests, is 13k files and 4.4M lines).
+#: hundred files: the whole ``stdlib`` corpus, its tests included and site-packages left out, is
+#: about 1.8k files and 0.86M lines on CPython 3.11).
 CORE_PACKAGES = (
     "asyncio", "collections", "concurrent", "email", "http", "importlib", "json", "logging",
     "multiprocessing", "unittest", "urllib", "xml", "xmlrpc", "sqlite3", "wsgiref",
@@ -221,15 +227,31 @@ def rename_edit(path: Path, text: str, rng: random.Random) -> str | None:
     return text[: m.start(1)] + m.group(1) + "_r" + text[m.end(1) :]
 
 
-def interface_changes(engine: Engine, root: Path, n: int, rng: random.Random) -> dict[str, Any]:
-    """Interface edits (a definition added; one renamed), each timed twice on the same edit: with
-    targeted re-resolution and with the whole language resolved again (TARGETED off)."""
+def interface_modes(mode: str) -> tuple[bool, ...]:
+    """The TARGETED settings an interface edit is timed with."""
+    return {
+        "both": (False, True),
+        "targeted": (True,),
+        "full": (False,),
+        "default": (engine_module.TARGETED,),
+    }[mode]
+
+
+def interface_changes(
+    engine: Engine, root: Path, n: int, rng: random.Random, modes: tuple[bool, ...] = (False, True)
+) -> dict[str, Any]:
+    """Interface edits (a definition added; one renamed), each timed on the same edit once per
+    mode (True: targeted re-resolution, False: the whole language resolved again; all the edits
+    of one mode in a row, as a process with that setting sees them), beside the re-parse of the
+    edited file."""
     picks = rng.sample(sorted(engine.facts), min(n, len(engine.facts)))
-    out: dict[str, Any] = {"files": len(picks)}
+    out: dict[str, Any] = {"files": len(picks), "modes": list(modes)}
     default = engine_module.TARGETED
     for kind in ("add", "rename"):
-        times: dict[bool, list[float]] = {True: [], False: []}
-        resolved: list[int] = []
+        times: dict[bool, list[float]] = {m: [] for m in modes}
+        parse_ms: list[float] = []
+        resolved: dict[bool, list[int]] = {m: [] for m in modes}
+        edits: list[tuple[Path, bytes, str]] = []
         for rel in picks:
             path = root / rel
             original = path.read_bytes()
@@ -237,26 +259,36 @@ def interface_changes(engine: Engine, root: Path, n: int, rng: random.Random) ->
             edited = interface_edit(path, text, rng) if kind == "add" else rename_edit(path, text, rng)
             if edited is None:
                 continue
-            for targeted in (False, True):
-                engine_module.TARGETED = targeted
+            edits.append((path, original, edited))
+            language = language_for(path.name)
+            assert language is not None
+            source = edited.encode("utf-8")
+            t = time.perf_counter()
+            language.parse_only(source)
+            parse_ms.append((time.perf_counter() - t) * 1000)
+        for targeted in modes:
+            engine_module.TARGETED = targeted
+            for path, original, edited in edits:
                 path.write_text(edited, encoding="utf-8")
                 t = time.perf_counter()
                 engine.update([path])
                 times[targeted].append((time.perf_counter() - t) * 1000)
-                if targeted:
-                    resolved.append(engine.last_update.get("resolved", 0))
+                resolved[targeted].append(engine.last_update.get("resolved", 0))
                 path.write_bytes(original)
                 engine.update([path])
         engine_module.TARGETED = default
-        out[kind] = {
-            "edits": len(resolved),
-            "targeted_p50_ms": pct(times[True], 0.5),
-            "targeted_p99_ms": pct(times[True], 0.99),
-            "full_p50_ms": pct(times[False], 0.5),
-            "full_p99_ms": pct(times[False], 0.99),
-            "resolved_p50": pct([float(r) for r in resolved], 0.5),
-            "resolved_max": max(resolved, default=0),
+        row: dict[str, Any] = {
+            "edits": len(parse_ms),
+            "reparse_p50_ms": pct(parse_ms, 0.5),
+            "reparse_p99_ms": pct(parse_ms, 0.99),
         }
+        for targeted in modes:
+            label = "targeted" if targeted else "full"
+            row[f"{label}_p50_ms"] = pct(times[targeted], 0.5)
+            row[f"{label}_p99_ms"] = pct(times[targeted], 0.99)
+            row[f"{label}_resolved_p50"] = pct([float(r) for r in resolved[targeted]], 0.5)
+            row[f"{label}_resolved_max"] = max(resolved[targeted], default=0)
+        out[kind] = row
     return out
 
 
@@ -285,23 +317,34 @@ def resolver_memory(engine: Engine) -> dict[str, Any]:
     return out
 
 
-def burst(engine: Engine, root: Path, n: int, rng: random.Random) -> dict[str, Any]:
+def burst(engine: Engine, root: Path, n: int, rng: random.Random, interface: bool = False) -> dict[str, Any]:
+    """One update of ``n`` changed files (a ``git checkout``): body edits, or with ``interface`` a
+    definition added to each; then one more update that puts them back (timed too)."""
     picks = rng.sample(sorted(engine.facts), min(n, len(engine.facts)))
     originals = {rel: (root / rel).read_bytes() for rel in picks}
     for rel, data in originals.items():
-        edited = body_edit(data.decode("utf-8", "replace"), rng, rel.endswith(".rs"))
+        text = data.decode("utf-8", "replace")
+        if interface:
+            edited = interface_edit(root / rel, text, rng)
+        else:
+            edited = body_edit(text, rng, rel.endswith(".rs"))
         (root / rel).write_text(edited, encoding="utf-8")
     t = time.perf_counter()
     diff = engine.update([root / rel for rel in picks])
     ms = (time.perf_counter() - t) * 1000
+    what = dict(engine.last_update)
     for rel, data in originals.items():
         (root / rel).write_bytes(data)
+    t = time.perf_counter()
     engine.update([root / rel for rel in picks])
+    back_ms = (time.perf_counter() - t) * 1000
     return {
         "files": len(picks),
         "ms": ms,
+        "back_ms": back_ms,
         "changed_nodes": len(diff.changed_nodes),
-        "full": engine.last_update,
+        "added_nodes": len(diff.added_nodes),
+        "update": what,
     }
 
 
@@ -347,8 +390,11 @@ def run_corpus(name: str, src: Path, args: argparse.Namespace) -> dict[str, Any]
             "cold_index_s": time.perf_counter() - t,
         }
         out["single"] = single_file(engine, root, args.files, rng)
-        out["interface"] = interface_changes(engine, root, args.interface_files, rng)
+        out["interface"] = interface_changes(
+            engine, root, args.interface_files, rng, interface_modes(args.interface_modes)
+        )
         out["burst"] = burst(engine, root, args.burst, rng)
+        out["burst_interface"] = burst(engine, root, args.burst, rng, interface=True)
         if args.memory:
             out["memory"] = resolver_memory(engine)
         if args.events:
@@ -357,7 +403,7 @@ def run_corpus(name: str, src: Path, args: argparse.Namespace) -> dict[str, Any]
 
 
 def print_result(r: dict[str, Any]) -> None:
-    s, i, b = r["single"], r["interface"], r["burst"]
+    s, i = r["single"], r["interface"]
     print(f"== {r['corpus']}: {r['files']} files, {r['lines']} lines (cold index {r['cold_index_s']:.2f} s)")
     print(
         f"  single-file update (body edit, {s['files']} files): p50 {s['update_p50_ms']:.2f} ms, "
@@ -368,16 +414,27 @@ def print_result(r: dict[str, Any]) -> None:
     )
     for kind, label in (("add", "a definition added"), ("rename", "a definition renamed")):
         k = i[kind]
+        parts = []
+        for mode, title in (("targeted", "targeted"), ("full", "whole language")):
+            if f"{mode}_p50_ms" in k:
+                parts.append(
+                    f"{title} p50 {k[f'{mode}_p50_ms']:.1f} ms, p99 {k[f'{mode}_p99_ms']:.1f} ms "
+                    f"(files re-resolved p50 {k[f'{mode}_resolved_p50']:.0f}, "
+                    f"max {k[f'{mode}_resolved_max']})"
+                )
         print(
-            f"  interface change ({label}, {k['edits']} files): targeted p50 {k['targeted_p50_ms']:.1f} ms, "
-            f"p99 {k['targeted_p99_ms']:.1f} ms (files re-resolved p50 {k['resolved_p50']:.0f}, "
-            f"max {k['resolved_max']}) | whole language p50 {k['full_p50_ms']:.1f} ms, "
-            f"p99 {k['full_p99_ms']:.1f} ms"
+            f"  interface change ({label}, {k['edits']} files): {' | '.join(parts)} | re-parse "
+            f"p50 {k['reparse_p50_ms']:.2f} ms, p99 {k['reparse_p99_ms']:.2f} ms"
         )
-    print(
-        f"  burst of {b['files']} changed files: one update, {b['ms']:.0f} ms "
-        f"({b['changed_nodes']} nodes moved)"
-    )
+    cold_ms = r["cold_index_s"] * 1000
+    for key, label in (("burst", "body edits"), ("burst_interface", "a definition added to each")):
+        b = r[key]
+        print(
+            f"  burst of {b['files']} changed files ({label}): one update {b['ms']:.0f} ms "
+            f"({100 * b['ms'] / cold_ms:.0f}% of the cold index, {cold_ms:.0f} ms), "
+            f"put back {b['back_ms']:.0f} ms "
+            f"[{b['update'].get('resolved', 0)} files resolved, {b['update'].get('full', 0)} whole-language]"
+        )
     for language, m in r.get("memory", {}).items():
         print(
             f"  {language} resolver memory: {m['built_mb']:.0f} MB built, {m['after_resolve_mb']:.0f} MB "
@@ -399,6 +456,12 @@ def main() -> int:
     parser.add_argument(
         "--interface-files", type=int, default=None, help="files for interface changes (10; 3 on stdlib)"
     )
+    parser.add_argument(
+        "--interface-modes",
+        choices=("both", "default", "targeted", "full"),
+        default=None,
+        help="interface edits: targeted and/or whole-language re-resolution (both; stdlib: default)",
+    )
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--events", type=int, default=10_000, help="random edit events (0: skip)")
     parser.add_argument("--storm-corpus", action="append", help="corpora that run the edit storm")
@@ -418,12 +481,14 @@ def main() -> int:
         if src is None or not src.is_dir():
             print(f"== {name}: not available here, skipped")
             continue
-        events, interface = args.events, args.interface_files
+        events, interface, modes = args.events, args.interface_files, args.interface_modes
         args.events = events if name in storm_on else 0
         if interface is None:
             args.interface_files = 3 if name == "stdlib" else 10
+        if modes is None:
+            args.interface_modes = "default" if name == "stdlib" else "both"
         result = run_corpus(name, src, args)
-        args.events, args.interface_files = events, interface
+        args.events, args.interface_files, args.interface_modes = events, interface, modes
         results.append(result)
         if not args.json:
             print_result(result)

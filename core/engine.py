@@ -6,11 +6,15 @@ read: its definitions, bindings, bases, returns... everything but lines, local r
 calls without arguments), the language's resolver is patched in place and only those files are
 resolved again against the live resolver indexes (a few milliseconds). Otherwise (a definition
 added, removed or renamed, an import or a base changed, a file added or deleted) the language's
-resolver is rebuilt from the stored facts of all its files and every file of the language is
-resolved again: exact, and never re-parses anything, but it costs what resolution of that language
-costs on a cold index (with :data:`TARGETED` on, only the files :meth:`Resolver.affected` names
-are; off by default, see there). Either way the new edges of each resolved file are diffed against
-the ones it had (edges belong to the file of the reference, ``edge.file``), and applied.
+resolver is made anew: from the live one with its index patched for the changed files when the
+language offers it (``patch_resolver`` in its package's ``affected`` module: Python), else from
+the stored facts of all its files; and every file of the language is resolved again with it:
+exact, and never re-parses anything, but it costs about what resolution of that language costs on
+a cold index (with :data:`TARGETED` on, only the files :meth:`Resolver.affected` names are; off by
+default, see there). Batches of :data:`MANY_FILES` files or more are extracted as a cold index
+does, in worker processes when they are big enough. Either way the new edges of each resolved
+file are diffed against the ones it had (edges belong to the file of the reference,
+``edge.file``), and applied.
 
 After a :meth:`restore` the resolvers are built lazily by the first update that needs them, or
 ahead by :meth:`warm_resolvers` (long-lived processes: watch and the dashboard call it).
@@ -25,6 +29,7 @@ applied diff; the query caches key on it. Updates themselves are serialised.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 import threading
@@ -48,7 +53,7 @@ from pt_tui.core.ingest.pipeline import (
     forget_context,
     preload_languages,
 )
-from pt_tui.core.ingest.walk import IgnoreRules, WalkStats
+from pt_tui.core.ingest.walk import FoundFile, IgnoreRules, WalkStats
 from pt_tui.core.isg import ISG, FileInfo
 from pt_tui.core.lang import FileFacts, Resolver, language_for, languages
 from pt_tui.core.model import Edge, Node, NodeKind
@@ -64,14 +69,16 @@ Stamp = tuple[int, int]
 DiffCallback = Callable[[GraphDiff], None]
 #: Batches touching more files than this are followed by a heap settle (collect + freeze).
 SETTLE_AFTER_FILES = 200
+#: Batches reading at least this many files extract them like a cold index (worker processes).
+MANY_FILES = 64
 #: Files whose change may change the crate context (what a crate's root module is).
 _CRATE_ROOTS = ("src/lib.rs", "src/main.rs")
 #: Interface changes re-resolve only the files they may affect (:meth:`Resolver.affected`) when
-#: True. Off by default: the affected sets hold (tests/test_incremental_targeted.py), but Python
-#: evaluation is not order-independent (a cycle is cut where it is entered, with no fixpoint), so
-#: resolving a subset of files with a fresh resolver can give an edge another resolution flag or
-#: target set than a cold index's in-order pass (seen on asyncio). False: every file of the
-#: language is resolved again, exactly as a cold index does.
+#: True. Off by default: exact only once Python evaluation is order-independent (cycle fixpoints
+#: in evaluate.py; with them the invariant tests and the asyncio / email storms are equal with it
+#: on), and on small trees it costs more than it saves (the judging itself prepares a fresh
+#: evaluator and reads both indexes). False: every file of the language is resolved again,
+#: exactly as a cold index does (with the index patched, not rebuilt).
 TARGETED = False
 
 
@@ -474,8 +481,9 @@ class Engine:
             rels.update(dict.fromkeys(sorted(now.symmetric_difference(self.facts))))
         root = str(self.root)
         changed: dict[str, FileFacts | None] = {}
+        read = self._read_many(rels) if len(rels) >= MANY_FILES else None
         for rel in rels:
-            new = self._read(root, rel)
+            new = read[rel] if read is not None else self._read(root, rel)
             old = self.facts.get(rel)
             if new != old:
                 changed[rel] = new
@@ -515,6 +523,32 @@ class Engine:
             dirnames[:] = sorted(d for d in dirnames if not self.rules.dir_ignored(prefix + d))
             found.extend(prefix + name for name in sorted(filenames) if language_for(name))
         return found
+
+    def _read_many(self, rels: Iterable[str]) -> dict[str, FileFacts | None]:
+        """:meth:`_read` of many files, extracted like a cold index does (in worker processes when
+        they are big enough to pay, see ``extract_all``): a burst such as a ``git checkout``."""
+        out: dict[str, FileFacts | None] = {}
+        found: list[FoundFile] = []
+        for rel in rels:
+            out[rel] = None
+            full = self.root / rel
+            if language_for(rel.rsplit("/", 1)[-1]) is None or self.rules.file_ignored(rel):
+                self.stamps.pop(rel, None)
+                continue
+            try:
+                st = full.stat()
+            except OSError:
+                self.stamps.pop(rel, None)
+                continue
+            found.append(FoundFile(full, rel, st.st_size, st.st_mtime_ns))
+        facts = extract_all(self.root, found, IngestReport(), None, self.workers)
+        for f in found:
+            new = out[f.relpath] = facts.get(f.relpath)
+            if new is None:
+                self.stamps.pop(f.relpath, None)
+            else:
+                self.stamps[f.relpath] = (f.size, f.mtime_ns)
+        return out
 
     def _read(self, root: str, rel: str) -> FileFacts | None:
         """A file's facts as a cold index would find them (None: not indexed), stamping it."""
@@ -570,7 +604,8 @@ class Engine:
             mine = {p: f for p, f in sorted(merged.items()) if f.language == name}
             if not mine:
                 continue
-            resolver = rebuilt[name] = language.resolver(mine)
+            patched = self._patched(name, paths, changed, mine, keep=TARGETED)
+            resolver = rebuilt[name] = patched if patched is not None else language.resolver(mine)
             targets = self._affected(name, resolver, paths, changed, mine)
             if targets is None:
                 full += 1
@@ -582,6 +617,29 @@ class Engine:
                 raw.setdefault(path, _contains(mine[path]))
                 _take(raw, resolver.resolve_file(path))
         return raw, rebuilt, len(raw), full
+
+    def _patched(
+        self,
+        name: str,
+        paths: Sequence[str],
+        changed: Mapping[str, FileFacts | None],
+        mine: Mapping[str, FileFacts],
+        keep: bool,
+    ) -> Resolver | None:
+        """The live resolver of a language patched for these files (see :func:`_patcher`), which it
+        consumes unless ``keep``; None when there is none, or the language cannot patch it (build
+        it afresh)."""
+        patch = _patcher(name)
+        previous = self._resolvers.get(name)
+        if patch is None or previous is None:
+            return None
+        if not keep:
+            del self._resolvers[name]  # patched in place: never used again, even if this fails
+        try:
+            return patch(previous, _changes(name, paths, self.facts, changed), mine, keep)
+        except Exception:
+            log.exception("patching the %s resolver failed; building it afresh", name)
+            return None
 
     def _affected(
         self,
@@ -596,13 +654,7 @@ class Engine:
         previous = self._resolvers.get(name)
         if previous is None or not TARGETED:
             return None
-        changes: dict[str, tuple[FileFacts | None, FileFacts | None]] = {}
-        for path in paths:
-            old, new = self.facts.get(path), changed.get(path)
-            changes[path] = (
-                old if old is not None and old.language == name else None,
-                new if new is not None and new.language == name else None,
-            )
+        changes = _changes(name, paths, self.facts, changed)
         try:
             targets = resolver.affected(changes, mine, previous)
         except Exception:  # never worse than before: resolve everything
@@ -754,6 +806,43 @@ class Engine:
         from pt_tui.core.watch import Watcher
 
         Watcher(self, debounce_ms=debounce_ms, step_ms=step_ms).run(stop_event, on_batch)
+
+
+Changes = dict[str, tuple[FileFacts | None, FileFacts | None]]
+Patcher = Callable[[Resolver, Changes, Mapping[str, FileFacts], bool], "Resolver | None"]
+
+
+def _changes(
+    language: str,
+    paths: Sequence[str],
+    before: Mapping[str, FileFacts],
+    after: Mapping[str, FileFacts | None],
+) -> Changes:
+    """path -> (old, new) facts of one language (None: absent, or of another language)."""
+    out: Changes = {}
+    for path in paths:
+        old, new = before.get(path), after.get(path)
+        out[path] = (
+            old if old is not None and old.language == language else None,
+            new if new is not None and new.language == language else None,
+        )
+    return out
+
+
+@cache
+def _patcher(language: str) -> Patcher | None:
+    """A language's resolver patcher: ``patch_resolver(previous, changes, facts, keep)`` in the
+    ``affected`` module of its package, when it has one. It returns the resolver of ``facts``
+    resolving exactly as a fresh one, made from ``previous`` (consumed unless ``keep``), or None."""
+    lang = languages().get(language)
+    if lang is None:
+        return None
+    try:
+        module = importlib.import_module(type(lang).__module__ + ".affected")
+    except ImportError:
+        return None
+    patch: Patcher | None = getattr(module, "patch_resolver", None)
+    return patch
 
 
 @cache

@@ -217,3 +217,33 @@ def test_queries_read_one_generation_while_an_update_applies(project: Engine) ->
         assert isg.generation == before and not isg.by_qualname("pkg.a.late")
     worker.join()
     assert project.isg.generation == before + 1 and project.isg.by_qualname("pkg.a.late")
+
+
+def test_a_big_batch_is_extracted_like_a_cold_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of many files (a ``git checkout``) is read by ``extract_all`` (worker processes when
+    big enough): changed, added, deleted, ignored and unreadable files all end as a cold index
+    has them, stamps included."""
+    import pt_tui.core.engine as engine_module
+
+    for i in range(6):
+        _write(tmp_path, f"pkg/m{i}.py", f"def f{i}():\n    return {i}\n")
+    _write(tmp_path, ".gitignore", "ignored.py\n")
+    engine = Engine(tmp_path)
+    engine.index()
+    monkeypatch.setattr(engine_module, "MANY_FILES", 3)
+    touched = [
+        _write(tmp_path, "pkg/m0.py", "from pkg.m1 import f1\n\n\ndef f0():\n    return f1()\n"),
+        _write(tmp_path, "pkg/m1.py", "\n\ndef f1():\n    return 1\n"),
+        _write(tmp_path, "pkg/new.py", "from pkg.m0 import f0\n\n\ndef g():\n    f0()\n"),
+        _write(tmp_path, "ignored.py", "def h():\n    pass\n"),
+    ]
+    (tmp_path / "pkg/m2.py").unlink()
+    (tmp_path / "pkg/bad.py").write_bytes(b"x = '\xff\xfe'\n")
+    touched += [tmp_path / "pkg/m2.py", tmp_path / "pkg/bad.py"]
+    engine.update(touched)
+    assert engine.last_update["files"] == 4  # m0, m1, new added, m2 gone (bad.py skipped, ignored.py ignored)
+    assert _calls(engine, "pkg.new.g", "pkg.m0.f0") and _calls(engine, "pkg.m0.f0", "pkg.m1.f1")
+    _same_as_cold(engine)
+    cold = Engine(tmp_path)
+    cold.index()
+    assert engine.stamps == cold.stamps

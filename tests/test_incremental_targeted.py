@@ -12,6 +12,7 @@ import pytest
 import pt_tui.core.engine as engine_module
 from pt_tui.core.digest import graph_delta, graph_digest
 from pt_tui.core.engine import Engine
+from pt_tui.core.lang.python.facts import ENCODER
 from pt_tui.core.model import EdgeKind
 
 FILES = {
@@ -188,3 +189,100 @@ def test_warm_resolvers_in_the_calling_thread(project: Engine) -> None:
     base.write_text(FILES["pkg/base.py"] + "\n    def extra(self):\n        return 2\n")
     _update(restored, base)
     assert _calls(restored, "pkg.caller.call", "pkg.base.Base.extra")
+
+
+DECO = {
+    "pkg/deco.py": (
+        "def deco(fn):\n    def wrapper(*a):\n        return fn(*a)\n\n    return wrapper\n\n\n"
+        "def plain(fn):\n    return fn\n"
+    ),
+    "pkg/decorated.py": "from pkg.deco import deco, plain\n\n\n@deco\ndef target():\n    return 1\n",
+    "pkg/calls_decorated.py": "from pkg.decorated import target\n\n\ndef go():\n    target()\n",
+}
+
+
+@pytest.fixture
+def decorated(tmp_path: Path) -> Engine:
+    for rel, text in {**FILES, **DECO}.items():
+        _write(tmp_path, rel, text)
+    engine = Engine(tmp_path)
+    engine.index()
+    return engine
+
+
+def test_a_decorator_removed_or_swapped_re_links_the_callers(decorated: Engine) -> None:
+    """``Scope.decorated`` is part of a def's interface: callers of a decorated def reach what the
+    decorator returns, and follow when the decorator goes or changes."""
+    assert _calls(decorated, "pkg.calls_decorated.go", "pkg.deco.deco.wrapper")
+    path = decorated.root / "pkg/decorated.py"
+    path.write_text(DECO["pkg/decorated.py"].replace("@deco\n", ""))
+    _update(decorated, path)
+    assert _calls(decorated, "pkg.calls_decorated.go", "pkg.decorated.target")
+    assert not _calls(decorated, "pkg.calls_decorated.go", "pkg.deco.deco.wrapper")
+    path.write_text(DECO["pkg/decorated.py"].replace("@deco\n", "@plain\n"))
+    _update(decorated, path)
+    assert _calls(decorated, "pkg.calls_decorated.go", "pkg.decorated.target")
+    path.write_text(DECO["pkg/decorated.py"])
+    _update(decorated, path)
+    assert _calls(decorated, "pkg.calls_decorated.go", "pkg.deco.deco.wrapper")
+
+
+def test_a_decorator_changed_in_its_own_file_re_links_the_callers(decorated: Engine) -> None:
+    """The decorator's file changes (what it returns is renamed): the decorated def's file and its
+    callers' are unchanged, yet the callers' edges follow."""
+    path = decorated.root / "pkg/deco.py"
+    path.write_text(DECO["pkg/deco.py"].replace("wrapper", "inner"))
+    _update(decorated, path)
+    assert _calls(decorated, "pkg.calls_decorated.go", "pkg.deco.deco.inner")
+    assert not _calls(decorated, "pkg.calls_decorated.go", "pkg.deco.deco.wrapper")
+    path.write_text(DECO["pkg/deco.py"].replace("    return wrapper\n", "    return fn\n"))
+    _update(decorated, path)
+    assert _calls(decorated, "pkg.calls_decorated.go", "pkg.decorated.target")
+
+
+def test_an_interface_edit_patches_the_live_index(project: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With targeted re-resolution off, an interface edit patches the live Python index in place
+    (no file decoded again) and still resolves every file like a cold index: a file added, one
+    changed, one deleted."""
+    monkeypatch.setattr(engine_module, "TARGETED", False)
+    index = project._resolvers["python"].index  # type: ignore[attr-defined]
+    impl = project.root / "pkg/impl.py"
+    impl.write_text(FILES["pkg/impl.py"] + "\n\ndef later():\n    return 3\n")
+    added = _write(project.root, "pkg/aaa.py", "from pkg.impl import later\n\n\ndef a():\n    later()\n")
+    (project.root / "pkg/lonely.py").unlink()
+    project.update([impl, added, project.root / "pkg/lonely.py"])
+    assert project.last_update["full"] == 1 and project.last_update["rebuilt"] == 1
+    assert project._resolvers["python"].index is index  # type: ignore[attr-defined]
+    assert _calls(project, "pkg.aaa.a", "pkg.impl.later")
+    assert _calls(project, "pkg.starred.run", "pkg.impl.later")
+    cold = Engine(project.root)
+    cold.index()
+    assert graph_digest(project.isg) == graph_digest(cold.isg)
+
+
+def test_targeted_re_resolution_patches_a_copy_of_the_index(project: Engine) -> None:
+    """With targeted re-resolution on, the new index is a patched copy (what the files affected
+    are judged with reads the index before, which stays as it was)."""
+    before = project._resolvers["python"]  # type: ignore[attr-defined]
+    scopes = [ENCODER.encode(s) for s in before.index.scopes]
+    base = project.root / "pkg/base.py"
+    base.write_text("\n\n" + FILES["pkg/base.py"] + "\n    def extra(self):\n        return 2\n")
+    _update(project, base)
+    after = project._resolvers["python"]  # type: ignore[attr-defined]
+    assert after is not before and after.index is not before.index and after.index._copied
+    assert [ENCODER.encode(s) for s in before.index.scopes] == scopes
+    assert _calls(project, "pkg.caller.call", "pkg.base.Base.extra")
+
+
+def test_every_scope_field_is_judged() -> None:
+    """affected.py compares every ``Scope`` field but the ones it names as meaningless to other
+    files: a field added to the payload must be looked at there (and in ``_interface``) before
+    this list is extended, as ``decorated`` was."""
+    from pt_tui.core.lang.python.affected import _NOT_MEANING
+    from pt_tui.core.lang.python.facts import Scope
+
+    judged = {
+        "bindings", "params", "kwonly", "flow_params", "static", "classmethod", "returns", "bases",
+        "attrs", "stars", "all_names", "decorated",
+    }  # fmt: skip
+    assert set(Scope.__struct_fields__) == judged | _NOT_MEANING

@@ -19,6 +19,12 @@ over-approximation of what evaluation reads:
 
 Anything this cannot judge (an unreadable payload, the root package appearing) returns None:
 every file is resolved again, as before.
+
+Every field of :class:`Scope` counts (``decorated`` included: callers of a decorated def reach
+what its decorators return) unless listed in ``_NOT_MEANING`` or skipped by ``_canonical``.
+
+:func:`patch_resolver` is the other half of interface edits: the new resolver made from the old
+one's index patched in place for the changed files (no payload of an unchanged file decoded again).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from pt_tui.core.lang.base import FileFacts
+from pt_tui.core.lang.base import FileFacts, Resolver
 from pt_tui.core.lang.python.evaluate import Evaluator
 from pt_tui.core.lang.python.facts import DECODER, PyFacts, Scope
 from pt_tui.core.lang.python.index import CLASS
@@ -68,6 +74,39 @@ class Summaries:
                     files.discard(path)
                     if not files:
                         del self.files_of[token]
+
+
+#: What a fresh PythonResolver holds; one holding more is not patched (it would be carried stale).
+_RESOLVER_STATE = frozenset({"index", "evaluator", "_plans", "_outcomes", "_edge_counts"})
+
+
+def patch_resolver(
+    previous: Resolver, changes: Changes, facts: Mapping[str, FileFacts], keep: bool = False
+) -> Resolver | None:
+    """The resolver of ``facts`` (the state after ``changes``: path -> (old, new) facts, None for an
+    absent file), made from ``previous`` (the resolver of the state before) by patching its index,
+    with a fresh evaluator: it resolves as ``PythonResolver(facts)`` does, without decoding the
+    unchanged files again. The index is patched in place, which spends ``previous``, unless
+    ``keep`` (then a copy is: :func:`affected_files` reads ``previous`` after). None when it cannot
+    be patched (then nothing was touched)."""
+    from pt_tui.core.lang.python.resolve import PythonResolver
+
+    if type(previous) is not PythonResolver:
+        return None
+    fresh = PythonResolver({})
+    if set(vars(fresh)) != _RESOLVER_STATE:
+        return None
+    index = previous.index.copy() if keep else previous.index
+    for path, (old, new) in changes.items():
+        if old is not None and new is not None:
+            index.replace_file(path, old, new)
+        elif old is not None:
+            index.remove_file(path, old)
+        elif new is not None:
+            index.add_file(path, new)
+    fresh.index = index
+    fresh.evaluator = Evaluator(index)
+    return fresh
 
 
 def summaries_for(facts: Mapping[str, FileFacts], carried: Summaries | None) -> tuple[Summaries, bool]:
