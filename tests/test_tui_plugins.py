@@ -7,7 +7,7 @@ import re
 
 from test_tui_support import async_test, make_app, ready, settle, tui_env  # noqa: F401
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from pt_tui.app.dashboard import DashboardApp
 from pt_tui.app.screens.confirm import ConfirmAction
@@ -49,6 +49,10 @@ async def _query(pilot: Pilot[None], app: DashboardApp, text: str) -> ResultsTab
     return app.dashboard.query_one(ResultsTable)
 
 
+def _query_error(app: DashboardApp) -> str:
+    return str(app.dashboard.query_one("#query-error", Static).render())
+
+
 def _notes(app: DashboardApp) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -79,7 +83,7 @@ async def test_install_v1_use_its_verb_hot_swap_to_v2_and_see_the_swap_logged() 
         assert _row(app, "fan-in") == ("1.0.0", "lazy")
 
         results = await _query(pilot, app, "fan-in pricing_engine")
-        assert results.row_count == 1
+        assert results.row_count == 1, (_query_error(app), _notes(app))
         assert _row(app, "fan-in") == ("1.0.0", "active")  # loaded on first use
 
         confirm = await _ask(pilot, app, "fan-in", "s")
