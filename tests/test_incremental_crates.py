@@ -6,24 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_engine_support import assert_same_as_cold, write_file
 
-from pt_tui.core.digest import graph_delta, graph_digest
 from pt_tui.core.engine import Engine
 from pt_tui.core.model import NodeKind
-
-
-def _write(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _same_as_cold(engine: Engine) -> None:
-    cold = Engine(engine.root)
-    cold.index()
-    if graph_digest(engine.isg) != graph_digest(cold.isg):
-        pytest.fail(f"differs from a cold index: {graph_delta(engine.isg, cold.isg)}")
 
 
 def _functions(engine: Engine) -> set[str]:
@@ -32,10 +18,10 @@ def _functions(engine: Engine) -> set[str]:
 
 @pytest.fixture
 def crate(tmp_path: Path) -> Engine:
-    _write(tmp_path, "app/Cargo.toml", '[package]\nname = "shop"\nversion = "0.1.0"\n')
-    _write(tmp_path, "app/src/lib.rs", "pub mod money;\npub fn total() -> u32 { money::cents() }\n")
-    _write(tmp_path, "app/src/money.rs", "pub fn cents() -> u32 { 1 }\n")
-    _write(tmp_path, "app/src/main.rs", "fn main() { shop::total(); }\n")
+    write_file(tmp_path, "app/Cargo.toml", '[package]\nname = "shop"\nversion = "0.1.0"\n')
+    write_file(tmp_path, "app/src/lib.rs", "pub mod money;\npub fn total() -> u32 { money::cents() }\n")
+    write_file(tmp_path, "app/src/money.rs", "pub fn cents() -> u32 { 1 }\n")
+    write_file(tmp_path, "app/src/main.rs", "fn main() { shop::total(); }\n")
     engine = Engine(tmp_path)
     engine.index()
     return engine
@@ -49,7 +35,7 @@ def test_a_package_rename_renames_every_qualname(crate: Engine) -> None:
     names = _functions(crate)
     assert {"store::total", "store::money::cents", "store::main::main"} <= names
     assert not any(q.startswith("shop::") for q in names)
-    _same_as_cold(crate)
+    assert_same_as_cold(crate)
 
 
 def test_a_lib_name_in_the_manifest_counts(crate: Engine) -> None:
@@ -59,7 +45,7 @@ def test_a_lib_name_in_the_manifest_counts(crate: Engine) -> None:
     )
     crate.update([manifest])
     assert "shoplib::money::cents" in _functions(crate)
-    _same_as_cold(crate)
+    assert_same_as_cold(crate)
 
 
 def test_removing_and_restoring_the_library_root(crate: Engine) -> None:
@@ -68,26 +54,28 @@ def test_removing_and_restoring_the_library_root(crate: Engine) -> None:
     lib.unlink()
     crate.update([lib])
     assert "shop::main" in _functions(crate)  # main.rs is now the crate root
-    _same_as_cold(crate)
+    assert_same_as_cold(crate)
     lib.write_text(text, encoding="utf-8")
     crate.update([lib])
     assert "shop::main::main" in _functions(crate)
-    _same_as_cold(crate)
+    assert_same_as_cold(crate)
 
 
 def test_a_nested_manifest_makes_a_new_crate(crate: Engine) -> None:
-    _write(crate.root, "app/tools/src/lib.rs", "pub fn helper() {}\n")
+    write_file(crate.root, "app/tools/src/lib.rs", "pub fn helper() {}\n")
     crate.update([crate.root / "app" / "tools"])
     before = {q for q in _functions(crate) if q.endswith("::helper")}
-    manifest = _write(crate.root, "app/tools/Cargo.toml", '[package]\nname = "tools"\nversion = "0.1.0"\n')
+    manifest = write_file(
+        crate.root, "app/tools/Cargo.toml", '[package]\nname = "tools"\nversion = "0.1.0"\n'
+    )
     crate.update([manifest])
     after = {q for q in _functions(crate) if q.endswith("::helper")}
     assert after == {"tools::helper"} != before
-    _same_as_cold(crate)
+    assert_same_as_cold(crate)
     manifest.unlink()
     crate.update([manifest])
     assert {q for q in _functions(crate) if q.endswith("::helper")} == before
-    _same_as_cold(crate)
+    assert_same_as_cold(crate)
 
 
 def test_a_crate_root_edit_in_a_watch_like_sequence(crate: Engine) -> None:
@@ -99,4 +87,4 @@ def test_a_crate_root_edit_in_a_watch_like_sequence(crate: Engine) -> None:
     main.write_text("fn main() { till::total(); }\n\nfn extra() {}\n", encoding="utf-8")
     crate.update([main])
     assert {"till::main::main", "till::main::extra"} <= _functions(crate)
-    _same_as_cold(crate)
+    assert_same_as_cold(crate)

@@ -8,27 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
+from test_engine_support import assert_same_as_cold, write_file
 
 from pt_tui.core.diff import GraphDiff
-from pt_tui.core.digest import graph_delta, graph_digest
+from pt_tui.core.digest import graph_digest
 from pt_tui.core.engine import Engine
 from pt_tui.core.model import EdgeKind
 
 SAMPLE = Path(__file__).resolve().parents[1] / "pt_tui" / "demo" / "sample"
-
-
-def _write(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _same_as_cold(engine: Engine) -> None:
-    cold = Engine(engine.root)
-    cold.index()
-    if graph_digest(engine.isg) != graph_digest(cold.isg):
-        pytest.fail(f"differs from a cold index: {graph_delta(engine.isg, cold.isg)}")
 
 
 def _calls(engine: Engine, src_qual: str, dst_qual: str) -> list[int]:
@@ -42,13 +29,13 @@ def _calls(engine: Engine, src_qual: str, dst_qual: str) -> list[int]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Engine:
-    _write(tmp_path, "pkg/__init__.py", "")
-    _write(
+    write_file(tmp_path, "pkg/__init__.py", "")
+    write_file(
         tmp_path,
         "pkg/a.py",
         "def helper():\n    return 1\n\n\nclass Base:\n    def run(self):\n        pass\n",
     )
-    _write(
+    write_file(
         tmp_path,
         "pkg/b.py",
         "from pkg.a import helper, Base\n\n\ndef main():\n    helper()\n\n\nclass Child(Base):\n"
@@ -67,19 +54,19 @@ def test_calls_into_a_changed_file_survive_drop_and_relink(project: Engine) -> N
     a.write_text("# moved down\n\n" + original)  # the target survives (same id)
     project.update([a])
     assert _calls(project, "pkg.b.main", "pkg.a.helper") == [5]
-    _same_as_cold(project)
+    assert_same_as_cold(project)
 
     a.write_text(original.replace("def helper", "def other"))  # the target disappears
     diff = project.update([a])
     assert not project.isg.by_qualname("pkg.a.helper")
     assert any(e.kind is EdgeKind.CALLS and e.file == "pkg/b.py" for e in diff.removed_edges)
-    _same_as_cold(project)
+    assert_same_as_cold(project)
 
     a.write_text(original)  # it comes back: the call links again, without touching b.py
     diff = project.update([a])
     assert _calls(project, "pkg.b.main", "pkg.a.helper") == [5]
     assert any(e.file == "pkg/b.py" for e in diff.added_edges)
-    _same_as_cold(project)
+    assert_same_as_cold(project)
 
 
 def test_inherited_methods_follow_a_base_change(project: Engine) -> None:
@@ -88,7 +75,7 @@ def test_inherited_methods_follow_a_base_change(project: Engine) -> None:
     a.write_text(a.read_text().replace("def run(self)", "def walk(self)"))
     project.update([a])
     assert _calls(project, "pkg.b.Child.go", "pkg.a.Base.run") == []
-    _same_as_cold(project)
+    assert_same_as_cold(project)
 
 
 def test_rename_delete_and_folder_removal(project: Engine) -> None:
@@ -97,36 +84,36 @@ def test_rename_delete_and_folder_removal(project: Engine) -> None:
     diff = project.update([root / "pkg/a.py", root / "pkg/c.py"])
     assert set(diff.files) == {"pkg/a.py", "pkg/c.py"}
     assert "pkg/a.py" not in project.isg.files and "pkg/c.py" in project.isg.files
-    _same_as_cold(project)
+    assert_same_as_cold(project)
     shutil.rmtree(root / "pkg")
     project.update([root / "pkg"])
     assert project.isg.node_count == 0 and project.isg.edge_count == 0 and not project.isg.files
-    _same_as_cold(project)
+    assert_same_as_cold(project)
 
 
 def test_ignored_and_unchanged_files_change_nothing(project: Engine) -> None:
     root = project.root
     generation = project.isg.generation
-    _write(root, ".gitignore", "build/\n")
+    write_file(root, ".gitignore", "build/\n")
     project.update([root / ".gitignore"])  # nothing it ignores was indexed
-    ignored = _write(root, "build/gen.py", "def x():\n    pass\n")
-    venv = _write(root, ".venv/lib/mod.py", "def y():\n    pass\n")
+    ignored = write_file(root, "build/gen.py", "def x():\n    pass\n")
+    venv = write_file(root, ".venv/lib/mod.py", "def y():\n    pass\n")
     diff = project.update([ignored, venv, root / "pkg/b.py", root / "notes.txt"])
     assert diff.empty and project.isg.generation == generation
     assert "build/gen.py" not in project.facts
-    _same_as_cold(project)
+    assert_same_as_cold(project)
 
 
 def test_gitignore_change_brings_files_in_and_out(project: Engine) -> None:
     root = project.root
-    _write(root, "extra/x.py", "def x():\n    pass\n")
-    ignore = _write(root, ".gitignore", "extra/\n")
+    write_file(root, "extra/x.py", "def x():\n    pass\n")
+    ignore = write_file(root, ".gitignore", "extra/\n")
     project.update([ignore])
-    _same_as_cold(project)
+    assert_same_as_cold(project)
     ignore.write_text("pkg/b.py\n")
     project.update([ignore])
     assert "extra/x.py" in project.facts and "pkg/b.py" not in project.facts
-    _same_as_cold(project)
+    assert_same_as_cold(project)
 
 
 def test_subscribers_get_every_diff_and_cannot_break_the_engine(project: Engine) -> None:
@@ -158,19 +145,19 @@ def test_restore_then_update_equals_a_cold_index(project: Engine) -> None:
     a = project.root / "pkg/a.py"
     a.write_text("\n" + a.read_text())  # the fast path, with resolvers built lazily
     restored.update([a])
-    _same_as_cold(restored)
+    assert_same_as_cold(restored)
     a.write_text(a.read_text().replace("def helper", "def helper2"))  # a full re-resolve
     restored.update([a])
-    _same_as_cold(restored)
+    assert_same_as_cold(restored)
 
 
 def test_rust_implements_edges_belong_to_the_impl_file(tmp_path: Path) -> None:
     shutil.copytree(SAMPLE / "pricing-engine", tmp_path / "pe")
     root = tmp_path / "pe"
-    _write(root, "src/shape.rs", "pub struct Shape;\n")
-    _write(root, "src/shape_impl.rs", "use crate::shape::Shape;\nimpl Clone for Shape {\n}\n")
-    _write(root, "src/traits.rs", "pub trait Area {\n    fn area(&self) -> f64;\n}\n")
-    impl = _write(
+    write_file(root, "src/shape.rs", "pub struct Shape;\n")
+    write_file(root, "src/shape_impl.rs", "use crate::shape::Shape;\nimpl Clone for Shape {\n}\n")
+    write_file(root, "src/traits.rs", "pub trait Area {\n    fn area(&self) -> f64;\n}\n")
+    impl = write_file(
         root,
         "src/area_impl.rs",
         "use crate::shape::Shape;\nuse crate::traits::Area;\n\nimpl Area for Shape {\n"
@@ -195,11 +182,11 @@ def test_rust_implements_edges_belong_to_the_impl_file(tmp_path: Path) -> None:
     impl.write_text("\n" + impl.read_text())  # the impl's file moves: the edge follows
     engine.update([impl])
     assert implements() == [("src/area_impl.rs", 5)]
-    _same_as_cold(engine)
+    assert_same_as_cold(engine)
     impl.unlink()
     engine.update([impl])
     assert implements() == []
-    _same_as_cold(engine)
+    assert_same_as_cold(engine)
 
 
 def test_queries_read_one_generation_while_an_update_applies(project: Engine) -> None:
@@ -226,16 +213,16 @@ def test_a_big_batch_is_extracted_like_a_cold_index(tmp_path: Path, monkeypatch:
     import pt_tui.core.engine as engine_module
 
     for i in range(6):
-        _write(tmp_path, f"pkg/m{i}.py", f"def f{i}():\n    return {i}\n")
-    _write(tmp_path, ".gitignore", "ignored.py\n")
+        write_file(tmp_path, f"pkg/m{i}.py", f"def f{i}():\n    return {i}\n")
+    write_file(tmp_path, ".gitignore", "ignored.py\n")
     engine = Engine(tmp_path)
     engine.index()
     monkeypatch.setattr(engine_module, "MANY_FILES", 3)
     touched = [
-        _write(tmp_path, "pkg/m0.py", "from pkg.m1 import f1\n\n\ndef f0():\n    return f1()\n"),
-        _write(tmp_path, "pkg/m1.py", "\n\ndef f1():\n    return 1\n"),
-        _write(tmp_path, "pkg/new.py", "from pkg.m0 import f0\n\n\ndef g():\n    f0()\n"),
-        _write(tmp_path, "ignored.py", "def h():\n    pass\n"),
+        write_file(tmp_path, "pkg/m0.py", "from pkg.m1 import f1\n\n\ndef f0():\n    return f1()\n"),
+        write_file(tmp_path, "pkg/m1.py", "\n\ndef f1():\n    return 1\n"),
+        write_file(tmp_path, "pkg/new.py", "from pkg.m0 import f0\n\n\ndef g():\n    f0()\n"),
+        write_file(tmp_path, "ignored.py", "def h():\n    pass\n"),
     ]
     (tmp_path / "pkg/m2.py").unlink()
     (tmp_path / "pkg/bad.py").write_bytes(b"x = '\xff\xfe'\n")
@@ -243,7 +230,7 @@ def test_a_big_batch_is_extracted_like_a_cold_index(tmp_path: Path, monkeypatch:
     engine.update(touched)
     assert engine.last_update["files"] == 4  # m0, m1, new added, m2 gone (bad.py skipped, ignored.py ignored)
     assert _calls(engine, "pkg.new.g", "pkg.m0.f0") and _calls(engine, "pkg.m0.f0", "pkg.m1.f1")
-    _same_as_cold(engine)
+    assert_same_as_cold(engine)
     cold = Engine(tmp_path)
     cold.index()
     assert engine.stamps == cold.stamps

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_engine_support import write_file
 
 import pt_tui.core.engine as engine_module
 from pt_tui.core.digest import graph_delta, graph_digest
@@ -34,13 +35,6 @@ FILES = {
 }
 
 
-def _write(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture(autouse=True)
 def _targeted(monkeypatch: pytest.MonkeyPatch) -> None:
     """Targeted re-resolution is off by default (see ``engine.TARGETED``): on for these tests."""
@@ -50,7 +44,7 @@ def _targeted(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Engine:
     for rel, text in FILES.items():
-        _write(tmp_path, rel, text)
+        write_file(tmp_path, rel, text)
     engine = Engine(tmp_path)
     engine.index()
     return engine
@@ -92,7 +86,7 @@ def test_a_subclass_elsewhere_gains_an_inherited_method(project: Engine) -> None
 
 
 def test_a_base_change_in_the_middle_of_a_hierarchy(project: Engine) -> None:
-    _write(project.root, "pkg/mixin.py", "class Mixin:\n    def extra(self):\n        return 5\n")
+    write_file(project.root, "pkg/mixin.py", "class Mixin:\n    def extra(self):\n        return 5\n")
     project.update([project.root / "pkg/mixin.py"])
     child = project.root / "pkg/child.py"
     child.write_text(
@@ -126,7 +120,7 @@ def test_a_file_deleted_and_restored(project: Engine) -> None:
     impl.unlink()
     _update(project, impl)
     assert not any(n.file == "pkg/impl.py" for n in project.isg.nodes.values())
-    _write(project.root, "pkg/impl.py", FILES["pkg/impl.py"])
+    write_file(project.root, "pkg/impl.py", FILES["pkg/impl.py"])
     _update(project, impl)
     assert _calls(project, "pkg.user.use", "pkg.impl.thing")
     assert _calls(project, "pkg.flow.apply", "pkg.impl.thing")
@@ -204,7 +198,7 @@ DECO = {
 @pytest.fixture
 def decorated(tmp_path: Path) -> Engine:
     for rel, text in {**FILES, **DECO}.items():
-        _write(tmp_path, rel, text)
+        write_file(tmp_path, rel, text)
     engine = Engine(tmp_path)
     engine.index()
     return engine
@@ -248,7 +242,7 @@ def test_an_interface_edit_patches_the_live_index(project: Engine, monkeypatch: 
     index = project._resolvers["python"].index  # type: ignore[attr-defined]
     impl = project.root / "pkg/impl.py"
     impl.write_text(FILES["pkg/impl.py"] + "\n\ndef later():\n    return 3\n")
-    added = _write(project.root, "pkg/aaa.py", "from pkg.impl import later\n\n\ndef a():\n    later()\n")
+    added = write_file(project.root, "pkg/aaa.py", "from pkg.impl import later\n\n\ndef a():\n    later()\n")
     (project.root / "pkg/lonely.py").unlink()
     project.update([impl, added, project.root / "pkg/lonely.py"])
     assert project.last_update["full"] == 1 and project.last_update["rebuilt"] == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 from query_graphs import shop
+from test_wasm_host import PRELUDE  # the usual bump allocator
 
 from pt_tui.sandbox import wasm
 from pt_tui.sandbox.api import Capability, QueryRequest
@@ -35,16 +36,7 @@ def dense_module(iterations: int | None) -> str:
         if iterations is not None
         else "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $top)"
     )
-    return f"""(module
-  (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 1024))
-  (func (export "pt_alloc") (param $len i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $heap) (i32.const 7)) (i32.const -8)))
-    (global.set $heap (i32.add (local.get $p) (local.get $len)))
-    (if (i32.gt_u (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))
-      (then (drop (memory.grow (i32.const 4)))))
-    (local.get $p))
+    return f"""(module{PRELUDE}
   (func (export "pt_query") (param $req i32) (param i32) (result i64) (local $n i32) (local $a i32)
     (local.set $n (i32.const {iterations or 1}))
     (loop $top {adds} {count})

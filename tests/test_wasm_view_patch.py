@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
-import sysconfig
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_engine_support import indexed_email_copy
 
 from pt_tui.core.engine import Engine
 from pt_tui.core.isg import ISG
 from pt_tui.core.model import EdgeKind
 from pt_tui.sandbox.wasm import abi
 from pt_tui.sandbox.wasm.view import GraphView, graph_view, note_diff, parse_view
-
-STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
 
 def semantic(view: GraphView, blob: bytes) -> dict[str, Any]:
@@ -112,14 +109,7 @@ class Editor:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    src = STDLIB / "email"
-    if not src.is_dir():
-        pytest.skip("the standard library's email package is not available")
-    root = tmp_path / "email"
-    shutil.copytree(src, root, ignore=shutil.ignore_patterns("__pycache__"))
-    eng = Engine(root, workers=1)
-    eng.index()
-    return eng
+    return indexed_email_copy(tmp_path)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import shutil
 import sys
-import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_engine_support import indexed_email_copy
 
 from pt_tui.core.engine import Engine
 from pt_tui.core.model import EdgeKind
@@ -23,7 +22,6 @@ from pt_tui.sandbox.tracker import Tracker
 from pt_tui.sandbox.trust import AllowAll
 from pt_tui.sandbox.worker import WORKER_ARGV, WorkerClient, WorkerPlugin, _build_graph, apply_diff, serve
 
-STDLIB = Path(sysconfig.get_paths()["stdlib"])
 REPO = Path(__file__).resolve().parent.parent
 CRASH = REPO / "plugins" / "python" / "worker-crash"
 LARGEST = REPO / "plugins" / "python" / "largest"
@@ -39,14 +37,7 @@ EDITS = [
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    src = STDLIB / "email"
-    if not src.is_dir():
-        pytest.skip("the standard library's email package is not available")
-    root = tmp_path / "email"
-    shutil.copytree(src, root, ignore=shutil.ignore_patterns("__pycache__"))
-    eng = Engine(root, workers=1)
-    eng.index()
-    return eng
+    return indexed_email_copy(tmp_path)
 
 
 def _edit(engine: Engine, name: str, change: object) -> None:
