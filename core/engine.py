@@ -7,7 +7,7 @@ calls without arguments), the language's resolver is patched in place and only t
 resolved again against the live resolver indexes (a few milliseconds). Otherwise (a definition
 added, removed or renamed, an import or a base changed, a file added or deleted) the language's
 resolver is made anew: from the live one with its index patched for the changed files when the
-language offers it (``patch_resolver`` in its package's ``affected`` module: Python), else from
+language offers it (:meth:`Resolver.patched`: Python), else from
 the stored facts of all its files; and every file of the language is resolved again with it:
 exact, and never re-parses anything, but it costs about what resolution of that language costs on
 a cold index (with :data:`TARGETED` on, only the files :meth:`Resolver.affected` names are; off by
@@ -29,7 +29,6 @@ applied diff; the query caches key on it. Updates themselves are serialised.
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 import os
 import threading
@@ -531,42 +530,41 @@ class Engine:
         found: list[FoundFile] = []
         for rel in rels:
             out[rel] = None
-            full = self.root / rel
-            if language_for(rel.rsplit("/", 1)[-1]) is None or self.rules.file_ignored(rel):
-                self.stamps.pop(rel, None)
-                continue
-            try:
-                st = full.stat()
-            except OSError:
-                self.stamps.pop(rel, None)
-                continue
-            found.append(FoundFile(full, rel, st.st_size, st.st_mtime_ns))
+            if (file := self._locate(rel)) is not None:
+                found.append(file)
         facts = extract_all(self.root, found, IngestReport(), None, self.workers)
-        for f in found:
-            new = out[f.relpath] = facts.get(f.relpath)
-            if new is None:
-                self.stamps.pop(f.relpath, None)
-            else:
-                self.stamps[f.relpath] = (f.size, f.mtime_ns)
+        for file in found:
+            out[file.relpath] = self._stamped(file, facts.get(file.relpath))
         return out
 
     def _read(self, root: str, rel: str) -> FileFacts | None:
         """A file's facts as a cold index would find them (None: not indexed), stamping it."""
-        full = self.root / rel
-        if language_for(rel.rsplit("/", 1)[-1]) is None or self.rules.file_ignored(rel):
-            self.stamps.pop(rel, None)
+        file = self._locate(rel)
+        if file is None:
             return None
-        try:
-            st = full.stat()
-        except OSError:
-            self.stamps.pop(rel, None)
-            return None
-        result = extract_file(root, str(full), rel)
-        if isinstance(result, SkippedFile):
-            self.stamps.pop(rel, None)
-            return None
-        self.stamps[rel] = (st.st_size, st.st_mtime_ns)
-        return result
+        result = extract_file(root, str(file.path), rel)
+        return self._stamped(file, None if isinstance(result, SkippedFile) else result)
+
+    def _locate(self, rel: str) -> FoundFile | None:
+        """The file at ``rel`` if a cold index would read it (else None, and its stamp dropped)."""
+        if language_for(rel.rsplit("/", 1)[-1]) is not None and not self.rules.file_ignored(rel):
+            full = self.root / rel
+            try:
+                st = full.stat()
+            except OSError:
+                pass
+            else:
+                return FoundFile(full, rel, st.st_size, st.st_mtime_ns)
+        self.stamps.pop(rel, None)
+        return None
+
+    def _stamped(self, file: FoundFile, facts: FileFacts | None) -> FileFacts | None:
+        """``facts`` of ``file`` (None: skipped), its stamp recorded or dropped to match."""
+        if facts is None:
+            self.stamps.pop(file.relpath, None)
+        else:
+            self.stamps[file.relpath] = (file.size, file.mtime_ns)
+        return facts
 
     def _resolve(
         self, changed: Mapping[str, FileFacts | None], merged: Mapping[str, FileFacts]
@@ -626,20 +624,22 @@ class Engine:
         mine: Mapping[str, FileFacts],
         keep: bool,
     ) -> Resolver | None:
-        """The live resolver of a language patched for these files (see :func:`_patcher`), which it
-        consumes unless ``keep``; None when there is none, or the language cannot patch it (build
+        """The live resolver of a language patched for these files (:meth:`Resolver.patched`), which
+        it consumes unless ``keep``; None when there is none, or the language cannot patch it (build
         it afresh)."""
-        patch = _patcher(name)
         previous = self._resolvers.get(name)
-        if patch is None or previous is None:
+        if previous is None:
             return None
-        if not keep:
-            del self._resolvers[name]  # patched in place: never used again, even if this fails
         try:
-            return patch(previous, _changes(name, paths, self.facts, changed), mine, keep)
+            resolver = previous.patched(_changes(name, paths, self.facts, changed), mine, keep)
         except Exception:
             log.exception("patching the %s resolver failed; building it afresh", name)
-            return None
+            resolver, spent = None, not keep  # maybe half patched
+        else:
+            spent = resolver is not None and not keep  # None: nothing was touched
+        if spent:
+            del self._resolvers[name]  # patched in place: never used again
+        return resolver
 
     def _affected(
         self,
@@ -809,7 +809,6 @@ class Engine:
 
 
 Changes = dict[str, tuple[FileFacts | None, FileFacts | None]]
-Patcher = Callable[[Resolver, Changes, Mapping[str, FileFacts], bool], "Resolver | None"]
 
 
 def _changes(
@@ -827,22 +826,6 @@ def _changes(
             new if new is not None and new.language == language else None,
         )
     return out
-
-
-@cache
-def _patcher(language: str) -> Patcher | None:
-    """A language's resolver patcher: ``patch_resolver(previous, changes, facts, keep)`` in the
-    ``affected`` module of its package, when it has one. It returns the resolver of ``facts``
-    resolving exactly as a fresh one, made from ``previous`` (consumed unless ``keep``), or None."""
-    lang = languages().get(language)
-    if lang is None:
-        return None
-    try:
-        module = importlib.import_module(type(lang).__module__ + ".affected")
-    except ImportError:
-        return None
-    patch: Patcher | None = getattr(module, "patch_resolver", None)
-    return patch
 
 
 @cache

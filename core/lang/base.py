@@ -82,6 +82,18 @@ class Resolver(abc.ABC):
         (the default) when every file must be resolved again."""
         return None
 
+    def patched(
+        self,
+        changes: Mapping[str, tuple[FileFacts | None, FileFacts | None]],
+        facts: Mapping[str, FileFacts],
+        keep: bool,
+    ) -> Resolver | None:
+        """Optional, for incremental updates: the resolver of ``facts`` (the state after ``changes``,
+        as in :meth:`affected`), made from this one (built on the state before) and resolving exactly
+        as ``language.resolver(facts)`` would. This one is spent unless ``keep``. None (the default):
+        the caller builds it afresh."""
+        return None
+
 
 class Language(abc.ABC):
     """A language: its name, its file extensions, an extractor and a resolver."""

@@ -307,6 +307,16 @@ class PythonResolver(Resolver):
 
         return affected_files(self, changes, facts, previous)
 
+    def patched(
+        self,
+        changes: Mapping[str, tuple[FileFacts | None, FileFacts | None]],
+        facts: Mapping[str, FileFacts],
+        keep: bool,
+    ) -> Resolver | None:
+        from pt_tui.core.lang.python.affected import patch_resolver
+
+        return patch_resolver(self, changes, facts, keep)
+
 
 _CANONICAL = msgspec.msgpack.Encoder(order="deterministic")  # dict keys sorted
 
